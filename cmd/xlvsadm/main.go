@@ -1,0 +1,18 @@
+// Command xlvsadm administers xlvsd with ipvsadm's syntax, outputs, error
+// texts and exit codes. Installed or symlinked as "ipvsadm" it answers as
+// ipvsadm. It finds the daemon at $XLVS_SOCKET, else /run/xlvs/xlvs.sock.
+package main
+
+import (
+	"os"
+	"path/filepath"
+
+	"github.com/xlvs/xlvs/ctrl/client"
+	"github.com/xlvs/xlvs/ctrl/ipvsadm"
+)
+
+func main() {
+	prog := filepath.Base(os.Args[0])
+	dial := func() (ipvsadm.Client, error) { return client.Dial(client.SocketPath()) }
+	os.Exit(ipvsadm.Main(prog, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, dial))
+}

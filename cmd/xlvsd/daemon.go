@@ -1,0 +1,171 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"time"
+
+	"github.com/vishvananda/netlink"
+
+	"github.com/xlvs/xlvs/ctrl/model"
+	"github.com/xlvs/xlvs/ctrl/netinfo"
+	"github.com/xlvs/xlvs/ctrl/server"
+	"github.com/xlvs/xlvs/dataplane/bpf"
+	"github.com/xlvs/xlvs/dataplane/engine"
+	"github.com/xlvs/xlvs/dataplane/port"
+	"github.com/xlvs/xlvs/dataplane/port/xskport"
+	"github.com/xlvs/xlvs/dataplane/snapshot"
+)
+
+// daemon is a running xlvsd.
+type daemon struct {
+	log      *slog.Logger
+	links    []snapshot.Link
+	steer    *bpf.Steering
+	ports    []*xskport.Port
+	eng      *engine.Engine
+	resolver *netinfo.Resolver
+	model    *model.Model
+	srv      *server.Server
+	done     chan struct{}
+}
+
+func start(o *options, log *slog.Logger) (d *daemon, err error) {
+	d = &daemon{log: log, done: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			d.stop()
+		}
+	}()
+	queues := o.queues
+	for _, name := range o.interfaces {
+		l, err := netlink.LinkByName(name)
+		if err != nil {
+			return nil, fmt.Errorf("interface %s: %w", name, err)
+		}
+		a := l.Attrs()
+		var mac [6]byte
+		copy(mac[:], a.HardwareAddr)
+		d.links = append(d.links, snapshot.Link{IfIndex: a.Index, MAC: mac})
+		if o.queues == 0 {
+			n := max(a.NumRxQueues, 1)
+			if queues == 0 || n < queues {
+				queues = n
+			}
+		}
+	}
+	if d.steer, err = bpf.Load(); err != nil {
+		return nil, fmt.Errorf("load XDP program: %w", err)
+	}
+	ifindexes := make([]int, len(d.links))
+	for i, l := range d.links {
+		ifindexes[i] = l.IfIndex
+	}
+	popts := xskport.DefaultOptions()
+	popts.FramesPerLink = o.frames
+	var ports []port.Port
+	for q := 0; q < queues; q++ {
+		p, err := xskport.Open(ifindexes, q, popts)
+		if err != nil {
+			return nil, err
+		}
+		d.ports = append(d.ports, p)
+		ports = append(ports, p)
+		for i, s := range p.Sockets() {
+			if err := d.steer.SetXSK(ifindexes[i], q, s.FD()); err != nil {
+				return nil, fmt.Errorf("register socket: %w", err)
+			}
+		}
+		if q == 0 && !p.ZeroCopy() {
+			log.Info("AF_XDP sockets run in copy mode (the driver offers no zero-copy)")
+		}
+	}
+	cfg := engine.DefaultConfig()
+	cfg.ConnCapacity = o.connMax
+	cfg.CPUs = o.cpus
+	if d.eng, err = engine.New(cfg, ports); err != nil {
+		return nil, err
+	}
+	if d.resolver, err = netinfo.NewResolver(log); err != nil {
+		return nil, fmt.Errorf("netlink resolver: %w", err)
+	}
+	d.model = model.New(model.Config{
+		Links: d.links, NextHops: d.resolver, Stats: d.eng, Log: log,
+		ConnTabSize: uint32(min(uint64(o.connMax)*uint64(queues), 1<<31)),
+		Publish:     d.publish,
+	})
+	go d.refresh()
+	for _, ifi := range ifindexes {
+		if err := d.steer.Attach(ifi); err != nil {
+			return nil, fmt.Errorf("attach XDP to ifindex %d: %w", ifi, err)
+		}
+	}
+	if err := d.eng.Start(); err != nil {
+		return nil, err
+	}
+	if d.srv, err = server.Listen(o.socket, d.model, log); err != nil {
+		return nil, err
+	}
+	log.Info("xlvsd running", "interfaces", o.interfaces, "queues", queues, "socket", o.socket)
+	return d, nil
+}
+
+// publish hands a snapshot to the workers and the matching service set to
+// the XDP program.
+func (d *daemon) publish(s *snapshot.Snapshot) {
+	d.eng.Publish(s)
+	var keys []bpf.ServiceKey
+	for i := range s.Services {
+		svc := &s.Services[i]
+		if svc.Family == 0 {
+			continue
+		}
+		keys = append(keys, bpf.ServiceKey{Proto: svc.Proto, Addr: netip.AddrFrom16(svc.Addr).Unmap(), Port: svc.Port})
+	}
+	if err := d.steer.SetServices(keys); err != nil {
+		d.log.Error("update XDP service map", "err", err)
+	}
+}
+
+// refresh recompiles the snapshot when next hops change, and every few
+// seconds to reclaim deleted real servers whose connections are gone.
+func (d *daemon) refresh() {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-d.done:
+			return
+		case <-d.resolver.Changes():
+			d.model.Refresh()
+		case <-t.C:
+			d.model.Refresh()
+		}
+	}
+}
+
+// stop tears down in the order that returns traffic to the kernel first.
+func (d *daemon) stop() {
+	close(d.done)
+	var errs []error
+	if d.srv != nil {
+		errs = append(errs, d.srv.Close())
+	}
+	if d.steer != nil {
+		errs = append(errs, d.steer.Close())
+	}
+	if d.eng != nil {
+		d.eng.Stop()
+	}
+	for _, p := range d.ports {
+		errs = append(errs, p.Close())
+	}
+	if d.resolver != nil {
+		errs = append(errs, d.resolver.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		d.log.Warn("shutdown", "err", err)
+	}
+}

@@ -1,0 +1,85 @@
+// Command xlvsd is the xlvs director daemon: it attaches the XDP steering
+// program to the interfaces it serves, runs one AF_XDP worker per queue and
+// serves the control socket that xlvsadm talks to.
+//
+//	xlvsd --interface eth0 [--interface eth1] [--socket PATH] [--queues N] [--cpus 0,1]
+//
+// SIGTERM or SIGINT detaches XDP, stops the workers, removes the socket and
+// exits 0. The XDP program is attached through a bpf_link owned by the
+// process, so even after kill -9 the kernel detaches it; a restart also
+// replaces any stale program and socket file.
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/pflag"
+
+	"github.com/xlvs/xlvs/ctrl/client"
+)
+
+type options struct {
+	interfaces []string
+	socket     string
+	queues     int
+	cpus       []int
+	connMax    int
+	frames     int
+	verbose    bool
+}
+
+func parseFlags(args []string) (*options, error) {
+	o := &options{}
+	fs := pflag.NewFlagSet("xlvsd", pflag.ContinueOnError)
+	fs.StringArrayVarP(&o.interfaces, "interface", "i", nil, "interface to serve (repeatable)")
+	fs.StringVar(&o.socket, "socket", client.SocketPath(), "control socket path (env XLVS_SOCKET)")
+	fs.IntVar(&o.queues, "queues", 0, "queues (workers) per interface; 0: the interface's RX queue count")
+	fs.IntSliceVar(&o.cpus, "cpus", nil, "CPUs to pin workers to, worker i on cpus[i % len]")
+	fs.IntVar(&o.connMax, "conn-max", 1<<20, "connection table capacity per worker")
+	fs.IntVar(&o.frames, "frames", 4096, "UMEM frames per interface and worker")
+	fs.BoolVarP(&o.verbose, "verbose", "v", false, "log debug messages")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if len(o.interfaces) == 0 {
+		return nil, fmt.Errorf("at least one --interface is required")
+	}
+	if o.queues < 0 || o.queues > 64 {
+		return nil, fmt.Errorf("invalid --queues %d: must be 0..64", o.queues)
+	}
+	if o.connMax < 1024 {
+		return nil, fmt.Errorf("invalid --conn-max %d: must be at least 1024", o.connMax)
+	}
+	return o, nil
+}
+
+func main() {
+	o, err := parseFlags(os.Args[1:])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "xlvsd: %v\n", err)
+		os.Exit(2)
+	}
+	level := slog.LevelInfo
+	if o.verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	d, err := start(o, log)
+	if err != nil {
+		log.Error("start failed", "err", err)
+		os.Exit(1)
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	s := <-sig
+	log.Info("shutting down", "signal", s.String())
+	d.stop()
+	os.Exit(0)
+}

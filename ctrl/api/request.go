@@ -1,0 +1,39 @@
+package api
+
+// Op names one control operation. The set mirrors IPVS's commands.
+type Op string
+
+// Operations understood by xlvsd.
+const (
+	OpGetInfo     Op = "get-info"
+	OpListService Op = "list-services" // all services with their dests
+	OpGetService  Op = "get-service"   // one service (Request.Service.Key) with its dests
+	OpAddService  Op = "add-service"
+	OpEditService Op = "edit-service"
+	OpDelService  Op = "del-service"
+	OpFlush       Op = "flush"
+	OpAddDest     Op = "add-dest"
+	OpEditDest    Op = "edit-dest"
+	OpDelDest     Op = "del-dest"
+	OpZero        Op = "zero" // Request.Service nil: all services
+	OpGetTimeouts Op = "get-timeouts"
+	OpSetTimeouts Op = "set-timeouts"
+	OpListConns   Op = "list-conns"
+)
+
+// Request is one control request.
+type Request struct {
+	Op       Op        `json:"op"`
+	Service  *Service  `json:"service,omitempty"`
+	Dest     *Dest     `json:"dest,omitempty"`
+	Timeouts *Timeouts `json:"timeouts,omitempty"`
+}
+
+// Response answers one Request. Err is nil on success.
+type Response struct {
+	Err      *Error    `json:"error,omitempty"`
+	Info     *Info     `json:"info,omitempty"`
+	Services []Service `json:"services,omitempty"`
+	Timeouts *Timeouts `json:"timeouts,omitempty"`
+	Conns    []Conn    `json:"conns,omitempty"`
+}

@@ -1,0 +1,137 @@
+package model
+
+import (
+	"math"
+	"net/netip"
+	"strconv"
+
+	"github.com/xlvs/xlvs/ctrl/api"
+)
+
+func (m *Model) findDest(s *service, addr netip.Addr, port uint16) (int, *dest) {
+	for i, d := range s.dests {
+		if d.Addr == addr && d.Port == port {
+			return i, d
+		}
+	}
+	return -1, nil
+}
+
+// validateDest checks a real server as ip_vs_ctl.c does.
+func validateDest(s *service, d *api.Dest) *api.Error {
+	d.Addr = d.Addr.Unmap()
+	if !d.Addr.IsValid() || d.Addr.IsUnspecified() || d.Addr.IsMulticast() {
+		return api.NewError(api.CodeInvalid, "Invalid operation.  Possibly wrong module version, address not unicast, ...")
+	}
+	if d.Weight < 0 {
+		return api.NewError(api.CodeRange, "Numerical result out of range")
+	}
+	if d.UThreshold > math.MaxInt32 || d.LThreshold > math.MaxInt32 {
+		return api.NewError(api.CodeInvalid, "Invalid operation.  Possibly wrong module version, address not unicast, ...")
+	}
+	if d.LThreshold > d.UThreshold && d.UThreshold != 0 {
+		return api.NewError(api.CodeRange, "Numerical result out of range")
+	}
+	if d.Addr.Is4() != s.Key.Addr.Is4() && d.Method != api.MethodTunnel {
+		return api.NewError(api.CodeInvalid, "Invalid operation.  Possibly wrong module version, address not unicast, ...")
+	}
+	switch d.Method {
+	case api.MethodRoute:
+	case api.MethodMasq:
+		return api.NewError(api.CodeUnsupported, "masquerading (NAT) forwarding is not supported by xlvs yet")
+	case api.MethodTunnel:
+		return api.NewError(api.CodeUnsupported, "tunnelling (IPIP/GUE) forwarding is not supported by xlvs yet")
+	case api.MethodFullNAT:
+		return api.NewError(api.CodeUnsupported, "FULLNAT forwarding is not supported by xlvs yet")
+	default:
+		return api.NewError(api.CodeInvalid, "Invalid operation.  Possibly wrong module version, address not unicast, ...")
+	}
+	d.ActiveConns, d.InactConns, d.PersistConns, d.Stats = 0, 0, 0, api.Stats{}
+	return nil
+}
+
+func (m *Model) destArgs(sk *api.Service, d *api.Dest) (*service, *api.Error) {
+	if sk == nil || d == nil {
+		return nil, api.NewError(api.CodeInvalid, "missing service or destination")
+	}
+	_, s := m.findService(sk.Key)
+	if s == nil {
+		return nil, api.NewError(api.CodeNoService, "Service not defined")
+	}
+	return s, nil
+}
+
+func (m *Model) addDestLocked(sk *api.Service, in *api.Dest) *api.Error {
+	s, err := m.destArgs(sk, in)
+	if err != nil {
+		return err
+	}
+	d := *in
+	if err := validateDest(s, &d); err != nil {
+		return err
+	}
+	if _, old := m.findDest(s, d.Addr, d.Port); old != nil {
+		return api.NewError(api.CodeExists, "Destination already exists")
+	}
+	nd := m.fromTrash(s, d.Addr, d.Port)
+	if nd == nil {
+		slot, ok := m.dstSlots.get()
+		if !ok {
+			return api.NewError(api.CodeNoMem, "Memory allocation problem")
+		}
+		nd = &dest{slot: slot}
+	}
+	nd.Dest, nd.svc, nd.svcSlot = d, s.Key, s.slot
+	s.dests = append(s.dests, nd)
+	m.cfg.Log.Info("real server added", "service", keyString(s.Key), "server", addrPort(d.Addr, d.Port), "weight", d.Weight)
+	return nil
+}
+
+// fromTrash takes back a deleted destination of the same service, address
+// and port, so that its surviving connections resume (ip_vs_trash_get_dest).
+func (m *Model) fromTrash(s *service, addr netip.Addr, port uint16) *dest {
+	for i, d := range m.trash {
+		if sameKey(d.svc, s.Key) && d.Addr == addr && d.Port == port {
+			m.trash = append(m.trash[:i], m.trash[i+1:]...)
+			return d
+		}
+	}
+	return nil
+}
+
+func (m *Model) editDestLocked(sk *api.Service, in *api.Dest) *api.Error {
+	s, err := m.destArgs(sk, in)
+	if err != nil {
+		return err
+	}
+	d := *in
+	if err := validateDest(s, &d); err != nil {
+		return err
+	}
+	_, old := m.findDest(s, d.Addr, d.Port)
+	if old == nil {
+		return api.NewError(api.CodeNotFound, "No such destination")
+	}
+	old.Dest = d
+	m.cfg.Log.Info("real server edited", "service", keyString(s.Key), "server", addrPort(d.Addr, d.Port), "weight", d.Weight)
+	return nil
+}
+
+func (m *Model) delDestLocked(sk *api.Service, in *api.Dest) *api.Error {
+	s, err := m.destArgs(sk, in)
+	if err != nil {
+		return err
+	}
+	i, old := m.findDest(s, in.Addr.Unmap(), in.Port)
+	if old == nil {
+		return api.NewError(api.CodeNotFound, "No such destination")
+	}
+	s.dests = append(s.dests[:i], s.dests[i+1:]...)
+	m.trash = append(m.trash, old)
+	m.cfg.Log.Info("real server deleted", "service", keyString(s.Key), "server", addrPort(old.Addr, old.Port))
+	return nil
+}
+
+func itoa(v uint64) string { return strconv.FormatUint(v, 10) }
+
+func addrPort(a netip.Addr, port uint16) string { return netip.AddrPortFrom(a, port).String() }

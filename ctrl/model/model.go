@@ -1,0 +1,175 @@
+package model
+
+import (
+	"log/slog"
+	"net/netip"
+	"sync"
+
+	"github.com/xlvs/xlvs/ctrl/api"
+	"github.com/xlvs/xlvs/ctrl/netinfo"
+	"github.com/xlvs/xlvs/dataplane/conntrack"
+	"github.com/xlvs/xlvs/dataplane/engine"
+	"github.com/xlvs/xlvs/dataplane/snapshot"
+)
+
+// NextHops resolves where frames for a real server leave; *netinfo.Resolver
+// implements it.
+type NextHops interface {
+	Watch(addrs []netip.Addr)
+	Lookup(addr netip.Addr) (netinfo.NextHop, bool)
+}
+
+// Stats reads the dataplane's per-destination counters; *engine.Engine
+// implements it.
+type Stats interface {
+	DestStats(slot uint32) engine.DestStats
+}
+
+// Config wires a model to the rest of the daemon.
+type Config struct {
+	// Links are the interfaces the dataplane serves, in port link order.
+	Links []snapshot.Link
+	// NextHops resolves real servers; nil: every next hop is unresolved.
+	NextHops NextHops
+	// Stats provides counters; nil: all counters read zero.
+	Stats Stats
+	// Publish receives every new snapshot.
+	Publish func(*snapshot.Snapshot)
+	// ConnTabSize is reported as IPVS's connection table size.
+	ConnTabSize uint32
+	// Log receives state changes; nil: discard.
+	Log *slog.Logger
+}
+
+// Model is the configuration of one director.
+type Model struct {
+	mu       sync.Mutex
+	cfg      Config
+	svcs     []*service // in insertion order, as IPVS lists them unsorted
+	trash    []*dest    // deleted destinations connections may still use
+	svcSlots slots
+	dstSlots slots
+	timeouts conntrack.Timeouts
+	gen      uint64
+}
+
+type service struct {
+	api.Service // configuration fields only; Dests and Stats unused
+	slot        uint32
+	dests       []*dest
+}
+
+type dest struct {
+	api.Dest // configuration fields only
+	slot     uint32
+	svc      api.ServiceKey
+	svcSlot  uint32
+}
+
+// New returns an empty model and publishes its first (empty) snapshot.
+func New(cfg Config) *Model {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	m := &Model{
+		cfg:      cfg,
+		svcSlots: newSlots(snapshot.MaxServices),
+		dstSlots: newSlots(snapshot.MaxDests),
+		timeouts: conntrack.DefaultTimeouts(),
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.publishLocked()
+	return m
+}
+
+// Refresh recompiles the snapshot, for instance after next hops changed,
+// and reclaims deleted destinations that no connection uses any more.
+func (m *Model) Refresh() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.publishLocked()
+}
+
+// Do executes one control request. It never panics on malformed input.
+func (m *Model) Do(req *api.Request) *api.Response {
+	if req == nil {
+		return errResp(api.NewError(api.CodeInvalid, "empty request"))
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var err *api.Error
+	resp := &api.Response{}
+	switch req.Op {
+	case api.OpGetInfo:
+		resp.Info = &api.Info{Version: 0x010201, ConnTabSize: m.cfg.ConnTabSize, NumServices: uint32(len(m.svcs))}
+	case api.OpListService:
+		resp.Services = m.listLocked()
+	case api.OpGetService:
+		var s api.Service
+		if s, err = m.getLocked(req.Service); err == nil {
+			resp.Services = []api.Service{s}
+		}
+	case api.OpAddService:
+		err = m.addServiceLocked(req.Service)
+	case api.OpEditService:
+		err = m.editServiceLocked(req.Service)
+	case api.OpDelService:
+		err = m.delServiceLocked(req.Service)
+	case api.OpFlush:
+		m.flushLocked()
+	case api.OpAddDest:
+		err = m.addDestLocked(req.Service, req.Dest)
+	case api.OpEditDest:
+		err = m.editDestLocked(req.Service, req.Dest)
+	case api.OpDelDest:
+		err = m.delDestLocked(req.Service, req.Dest)
+	case api.OpGetTimeouts:
+		resp.Timeouts = m.timeoutsLocked()
+	default:
+		err = api.NewError(api.CodeUnsupported, "operation "+string(req.Op)+" is not supported by xlvs yet")
+	}
+	if err != nil {
+		return errResp(err)
+	}
+	switch req.Op {
+	case api.OpAddService, api.OpEditService, api.OpDelService, api.OpFlush,
+		api.OpAddDest, api.OpEditDest, api.OpDelDest:
+		m.publishLocked()
+	}
+	return resp
+}
+
+func errResp(err *api.Error) *api.Response { return &api.Response{Err: err} }
+
+func (m *Model) timeoutsLocked() *api.Timeouts {
+	return &api.Timeouts{
+		TCP:    m.timeouts[conntrack.StateEstablished],
+		TCPFin: m.timeouts[conntrack.StateFinWait],
+		UDP:    m.timeouts[conntrack.StateUDP],
+	}
+}
+
+// slots hands out stable small integers.
+type slots struct {
+	free []uint32
+	next uint32
+	max  uint32
+}
+
+func newSlots(max int) slots { return slots{max: uint32(max)} }
+
+func (s *slots) get() (uint32, bool) {
+	if n := len(s.free); n > 0 {
+		v := s.free[n-1]
+		s.free = s.free[:n-1]
+		return v, true
+	}
+	if s.next >= s.max {
+		return 0, false
+	}
+	s.next++
+	return s.next - 1, true
+}
+
+func (s *slots) put(v uint32) { s.free = append(s.free, v) }

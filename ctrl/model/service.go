@@ -1,0 +1,147 @@
+package model
+
+import (
+	"github.com/xlvs/xlvs/ctrl/api"
+	"github.com/xlvs/xlvs/sched"
+)
+
+func sameKey(a, b api.ServiceKey) bool {
+	return a.Protocol == b.Protocol && a.Addr.Unmap() == b.Addr.Unmap() && a.Port == b.Port && a.FWMark == b.FWMark
+}
+
+func (m *Model) findService(k api.ServiceKey) (int, *service) {
+	for i, s := range m.svcs {
+		if sameKey(s.Key, k) {
+			return i, s
+		}
+	}
+	return -1, nil
+}
+
+// validateService checks a service as ip_vs_ctl.c does and fills in what
+// IPVS defaults. It does not look at existing services.
+func validateService(s *api.Service) *api.Error {
+	if s == nil {
+		return api.NewError(api.CodeInvalid, "missing service")
+	}
+	s.Key.Addr = s.Key.Addr.Unmap()
+	if s.Key.FWMark != 0 {
+		return api.NewError(api.CodeUnsupported, "firewall-mark services are not supported by xlvs yet")
+	}
+	switch s.Key.Protocol {
+	case api.ProtoTCP, api.ProtoUDP:
+	case api.ProtoSCTP:
+		return api.NewError(api.CodeUnsupported, "SCTP services are not supported by xlvs yet")
+	default:
+		return api.NewError(api.CodeInvalid, "Invalid operation.  Possibly wrong module version, address not unicast, ...")
+	}
+	if !s.Key.Addr.IsValid() || s.Key.Addr.IsUnspecified() || s.Key.Addr.IsMulticast() {
+		return api.NewError(api.CodeInvalid, "Invalid operation.  Possibly wrong module version, address not unicast, ...")
+	}
+	if s.Scheduler == "" {
+		s.Scheduler = "wlc"
+	}
+	if _, ok := sched.Lookup(s.Scheduler); !ok {
+		return api.NewError(api.CodeNotFound, "Scheduler or persistence engine not found")
+	}
+	if s.PE != "" {
+		return api.NewError(api.CodeNotFound, "Scheduler or persistence engine not found")
+	}
+	if s.Flags&api.SvcPersistent != 0 {
+		return api.NewError(api.CodeUnsupported, "persistence is not supported by xlvs yet")
+	}
+	if s.Flags&api.SvcOnePacket != 0 {
+		return api.NewError(api.CodeUnsupported, "one-packet scheduling is not supported by xlvs yet")
+	}
+	if s.Key.IsIPv6() {
+		if s.Netmask == 0 {
+			s.Netmask = 128
+		}
+		if s.Netmask < 1 || s.Netmask > 128 {
+			return api.NewError(api.CodeInvalid, "Invalid operation.  Possibly wrong module version, address not unicast, ...")
+		}
+	} else if s.Netmask == 0 {
+		s.Netmask = 0xffffffff
+	}
+	s.Flags &^= api.SvcHashed
+	s.Stats = api.Stats{}
+	s.Dests = nil
+	return nil
+}
+
+func (m *Model) addServiceLocked(in *api.Service) *api.Error {
+	if in == nil {
+		return api.NewError(api.CodeInvalid, "missing service")
+	}
+	s := *in
+	if err := validateService(&s); err != nil {
+		return err
+	}
+	if _, old := m.findService(s.Key); old != nil {
+		return api.NewError(api.CodeExists, "Service already exists")
+	}
+	slot, ok := m.svcSlots.get()
+	if !ok {
+		return api.NewError(api.CodeNoMem, "Memory allocation problem")
+	}
+	m.svcs = append(m.svcs, &service{Service: s, slot: slot})
+	m.cfg.Log.Info("service added", "service", keyString(s.Key), "scheduler", s.Scheduler)
+	return nil
+}
+
+func (m *Model) editServiceLocked(in *api.Service) *api.Error {
+	if in == nil {
+		return api.NewError(api.CodeInvalid, "missing service")
+	}
+	s := *in
+	_, old := m.findService(s.Key)
+	if err := validateService(&s); err != nil {
+		if old == nil && err.C != api.CodeUnsupported {
+			return api.NewError(api.CodeNoService, "No such service")
+		}
+		return err
+	}
+	if old == nil {
+		return api.NewError(api.CodeNoService, "No such service")
+	}
+	old.Scheduler, old.Flags, old.Timeout, old.Netmask, old.PE = s.Scheduler, s.Flags, s.Timeout, s.Netmask, s.PE
+	m.cfg.Log.Info("service edited", "service", keyString(s.Key), "scheduler", s.Scheduler)
+	return nil
+}
+
+func (m *Model) delServiceLocked(in *api.Service) *api.Error {
+	if in == nil {
+		return api.NewError(api.CodeInvalid, "missing service")
+	}
+	i, old := m.findService(in.Key)
+	if old == nil {
+		return api.NewError(api.CodeNoService, "No such service")
+	}
+	for _, d := range old.dests {
+		m.trash = append(m.trash, d)
+	}
+	m.svcs = append(m.svcs[:i], m.svcs[i+1:]...)
+	m.svcSlots.put(old.slot)
+	m.cfg.Log.Info("service deleted", "service", keyString(old.Key))
+	return nil
+}
+
+func (m *Model) flushLocked() {
+	for _, s := range m.svcs {
+		m.trash = append(m.trash, s.dests...)
+		m.svcSlots.put(s.slot)
+	}
+	m.svcs = nil
+	m.cfg.Log.Info("all services deleted")
+}
+
+func keyString(k api.ServiceKey) string {
+	p := "tcp"
+	if k.Protocol == api.ProtoUDP {
+		p = "udp"
+	}
+	if k.FWMark != 0 {
+		return "fwmark " + itoa(uint64(k.FWMark))
+	}
+	return p + " " + addrPort(k.Addr, k.Port)
+}

@@ -1,0 +1,104 @@
+package engine
+
+import (
+	"github.com/xlvs/xlvs/dataplane/conntrack"
+	"github.com/xlvs/xlvs/dataplane/packet"
+	"github.com/xlvs/xlvs/dataplane/port"
+	"github.com/xlvs/xlvs/dataplane/snapshot"
+	"github.com/xlvs/xlvs/dataplane/verdict"
+)
+
+const (
+	protoTCP  = 6
+	protoUDP  = 17
+	protoSCTP = 132
+)
+
+// process is the per-packet path, a flat list of early returns. It returns
+// the verdict and, for a handoff, the owning worker. Drops are counted here.
+func (w *Worker) process(d *port.Desc, now int64, handedOff bool) (int, verdict.Verdict) {
+	frame := w.buf[d.Addr : d.Addr+uint64(d.Len)]
+	var m packet.Meta
+	if r := packet.Parse(frame, &m); r != verdict.None {
+		return w.dropped(r)
+	}
+	if m.Proto != protoTCP && m.Proto != protoUDP && m.Proto != protoSCTP {
+		return w.dropped(verdict.UnsupportedProto)
+	}
+	svc := w.snap.Lookup(m.Proto, &m.Dst, m.DstPort)
+	if svc == nil {
+		return w.dropped(verdict.NoService)
+	}
+	if !handedOff {
+		if o := owner(&m.Src, m.SrcPort, w.n); o != w.id {
+			return o, verdict.Handoff
+		}
+	}
+	key := conntrack.Key{Client: m.Src, Virtual: m.Dst, CPort: m.SrcPort, VPort: m.DstPort, Proto: m.Proto}
+	idx, ok := w.ct.Lookup(&key, now)
+	if !ok {
+		var r verdict.DropReason
+		if idx, r = w.newConn(svc, &key, &m, now); r != verdict.None {
+			return w.dropped(r)
+		}
+	}
+	e := w.ct.At(idx)
+	dest := &w.snap.Dests[e.Dest]
+	if !dest.Available {
+		// expire_nodest_conn=0: drop silently, leave the timer running.
+		return w.dropped(verdict.DestUnavailable)
+	}
+	w.track(idx, e, &m, now)
+	dc := &w.dest[e.Dest]
+	dc.inPkts.inc()
+	dc.inBytes.add(uint64(m.IPLen))
+	switch dest.Method {
+	case snapshot.MethodRoute:
+		return w.xmitDR(d, frame, dest)
+	default:
+		return w.dropped(verdict.Unsupported)
+	}
+}
+
+// newConn schedules a destination for a flow without a connection and
+// inserts the connection. TCP flows are scheduled only on a SYN without
+// RST, as IPVS does with sloppy_tcp=0.
+func (w *Worker) newConn(svc *snapshot.Service, key *conntrack.Key, m *packet.Meta, now int64) (int32, verdict.DropReason) {
+	if m.Proto == protoTCP && (m.TCPFlags&packet.TCPSyn == 0 || m.TCPFlags&packet.TCPRst != 0) {
+		return 0, verdict.NotSyn
+	}
+	slot, ok := w.pick(svc, m)
+	if !ok {
+		return 0, verdict.NoDest
+	}
+	idx, ok := w.ct.Insert(key, now)
+	if !ok {
+		return 0, verdict.ConnTableFull
+	}
+	e := w.ct.At(idx)
+	e.Dest = slot
+	e.Service = svc.ID
+	e.State = conntrack.StateNone
+	if m.Proto != protoTCP {
+		e.State = conntrack.StateUDP
+	}
+	w.countConn(slot, false, +1)
+	w.dest[slot].conns.inc()
+	w.c.connsCreated.inc()
+	return idx, verdict.None
+}
+
+// track advances the connection's state with this inbound packet and
+// re-arms its timer.
+func (w *Worker) track(idx int32, e *conntrack.Entry, m *packet.Meta, now int64) {
+	ns := e.State
+	if m.Proto == protoTCP {
+		ns = conntrack.TCPNext(e.State, conntrack.DirInputOnly, m.TCPFlags)
+	}
+	w.setState(idx, e, ns, now)
+}
+
+func (w *Worker) dropped(r verdict.DropReason) (int, verdict.Verdict) {
+	w.c.drops[r].inc()
+	return 0, verdict.Drop
+}

@@ -1,0 +1,122 @@
+package engine
+
+import (
+	"github.com/xlvs/xlvs/dataplane/conntrack"
+	"github.com/xlvs/xlvs/dataplane/packet"
+	"github.com/xlvs/xlvs/dataplane/snapshot"
+	"github.com/xlvs/xlvs/sched"
+)
+
+// svcState is one worker's scheduler instance for one service. Each worker
+// schedules with its own connection counts (ARCHITECTURE.md explains why).
+type svcState struct {
+	sched sched.Scheduler
+	dests []sched.Dest
+	slots []uint32 // dests[i] is destination slot slots[i]
+}
+
+// apply switches to snapshot s: scheduler state is rebuilt from the
+// worker's current counts, as dpvs re-initialises schedulers on update.
+func (w *Worker) apply(s *snapshot.Snapshot) {
+	for _, st := range w.svcs {
+		for _, slot := range st.slots {
+			w.destIdx[slot] = -1
+		}
+	}
+	w.snap = s
+	if s == nil {
+		w.svcs = nil
+		return
+	}
+	w.svcs = make([]svcState, len(s.Services))
+	for i := range s.Services {
+		svc := &s.Services[i]
+		if svc.Family == 0 {
+			continue
+		}
+		st := &w.svcs[i]
+		for _, slot := range svc.Dests {
+			d := &s.Dests[slot]
+			if !d.Available {
+				continue
+			}
+			sd := sched.Dest{
+				Addr: d.Addr, Port: d.Port, Weight: d.Weight,
+				Flags:       sched.FlagAvailable,
+				UThreshold:  d.UThreshold,
+				LThreshold:  d.LThreshold,
+				ActiveConns: uint32(w.dest[slot].active.load()),
+				InactConns:  uint32(w.dest[slot].inactive.load()),
+			}
+			sched.UpdateOverload(&sd)
+			w.destIdx[slot] = int32(len(st.dests))
+			st.dests = append(st.dests, sd)
+			st.slots = append(st.slots, slot)
+		}
+		f, ok := sched.Lookup(svc.Sched)
+		if !ok {
+			f, _ = sched.Lookup("wlc")
+		}
+		st.sched = f(st.dests, sched.Flags(svc.SchedFlags))
+	}
+}
+
+// pick schedules a new connection of service svc; it returns a destination
+// slot or false.
+func (w *Worker) pick(svc *snapshot.Service, m *packet.Meta) (uint32, bool) {
+	st := &w.svcs[svc.ID]
+	if st.sched == nil || len(st.dests) == 0 {
+		return 0, false
+	}
+	k := sched.Key{Src: m.Src, Dst: m.Dst, SrcPort: m.SrcPort, DstPort: m.DstPort, Proto: m.Proto}
+	i := st.sched.Pick(st.dests, &k)
+	if i < 0 {
+		return 0, false
+	}
+	return st.slots[i], true
+}
+
+// countConn adds delta to the active or inactive count of destination slot
+// and mirrors it into the scheduler's view.
+func (w *Worker) countConn(slot uint32, active bool, delta int) {
+	dc := &w.dest[slot]
+	c := &dc.inactive
+	if active {
+		c = &dc.active
+	}
+	c.set(uint64(int64(c.load()) + int64(delta)))
+	i := w.destIdx[slot]
+	if i < 0 {
+		return
+	}
+	sd := &w.svcs[w.snap.Dests[slot].Service].dests[i]
+	sd.ActiveConns = uint32(dc.active.load())
+	sd.InactConns = uint32(dc.inactive.load())
+	sched.UpdateOverload(sd)
+}
+
+// setState moves connection e to state ns, keeping the destination's
+// active/inactive counts in step, and re-arms its timer.
+func (w *Worker) setState(idx int32, e *conntrack.Entry, ns conntrack.State, now int64) {
+	if ns != e.State {
+		if was, is := e.State.Active(), ns.Active(); was != is {
+			w.countConn(e.Dest, was, -1)
+			w.countConn(e.Dest, is, +1)
+		}
+		e.State = ns
+	}
+	w.ct.Touch(idx, now, w.snap.Timeouts[ns])
+}
+
+// expire reclaims a slice of the connection table.
+func (w *Worker) expire(now int64) {
+	n := w.ct.ExpireInto(now, expireBudget, w.expired[:])
+	for i := 0; i < n; i++ {
+		e := &w.expired[i]
+		w.countConn(e.Dest, e.State.Active(), -1)
+	}
+	if n > 0 {
+		w.c.connsExpired.add(uint64(n))
+	}
+	w.c.conns.set(uint64(w.ct.Len()))
+}

@@ -1,0 +1,212 @@
+package engine
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/xlvs/xlvs/dataplane/conntrack"
+	"github.com/xlvs/xlvs/dataplane/handoff"
+	"github.com/xlvs/xlvs/dataplane/port"
+	"github.com/xlvs/xlvs/dataplane/snapshot"
+	"github.com/xlvs/xlvs/dataplane/verdict"
+)
+
+// BatchSize is the number of frames a worker receives per batch.
+const BatchSize = 64
+
+// expireBudget is the number of connection-table slots scanned per batch.
+const expireBudget = 256
+
+// idleSpins is how many empty batches a worker polls before it sleeps in
+// Port.Wait, and idleWaitMs how long it sleeps there.
+const (
+	idleSpins  = 256
+	idleWaitMs = 1
+)
+
+// Worker serves one queue. Not safe for concurrent use: its goroutine owns
+// it; other goroutines only read its counters.
+type Worker struct {
+	id, n int
+	port  port.Port
+	buf   []byte
+	ct    *conntrack.Table
+	snapp *atomic.Pointer[snapshot.Snapshot]
+	snap  *snapshot.Snapshot
+
+	svcs    []svcState // by service slot, rebuilt per snapshot
+	destIdx []int32    // dest slot → index in its service's sched dests, -1 if none
+	dest    []destCounters
+
+	in, out []*handoff.Ring // in[from], out[to]; nil at own index
+	dirty   []bool          // out rings with unpublished slots
+
+	rx      [BatchSize]port.Desc
+	tx      [BatchSize * 2]port.Desc
+	drop    [BatchSize * 2]port.Desc
+	ntx     int
+	ndrop   int
+	expired [expireBudget]conntrack.Entry
+	idle    int
+
+	c    workerCounters
+	stop atomic.Bool
+}
+
+func newWorker(id, n int, p port.Port, cfg Config, snap *atomic.Pointer[snapshot.Snapshot]) *Worker {
+	w := &Worker{
+		id: id, n: n, port: p, buf: p.Buffer(),
+		ct:      conntrack.New(cfg.ConnCapacity, cfg.Seed^uint64(id)*0x9e3779b97f4a7c15),
+		snapp:   snap,
+		destIdx: make([]int32, snapshot.MaxDests),
+		dest:    make([]destCounters, snapshot.MaxDests),
+		in:      make([]*handoff.Ring, n),
+		out:     make([]*handoff.Ring, n),
+		dirty:   make([]bool, n),
+	}
+	for i := range w.destIdx {
+		w.destIdx[i] = -1
+	}
+	return w
+}
+
+// ID returns the worker's index.
+func (w *Worker) ID() int { return w.id }
+
+func (w *Worker) run() {
+	for !w.stop.Load() {
+		if w.Poll(time.Now().UnixNano()) > 0 {
+			w.idle = 0
+			continue
+		}
+		w.idle++
+		if w.idle >= idleSpins {
+			w.port.Wait(idleWaitMs)
+		}
+	}
+}
+
+// Poll runs one batch at time now (monotonic nanoseconds): it picks up a
+// new snapshot, receives and processes frames, serves frames handed over
+// by other workers, transmits, expires connections and flushes the port.
+// It returns the number of frames handled. Tests drive workers with it.
+func (w *Worker) Poll(now int64) int {
+	if s := w.snapp.Load(); s != w.snap {
+		w.apply(s)
+	}
+	n := w.port.Receive(w.rx[:])
+	if w.snap == nil {
+		w.port.Free(w.rx[:n])
+		w.c.drops[verdict.NoService].add(uint64(n))
+		w.port.Flush()
+		return n
+	}
+	for i := 0; i < n; i++ {
+		w.handle(&w.rx[i], now, false)
+	}
+	m := w.drainHandoffs(now)
+	w.publishHandoffs()
+	w.transmit()
+	w.expire(now)
+	w.port.Flush()
+	w.c.batches.inc()
+	return n + m
+}
+
+// handle processes one frame and queues it for transmission, a drop or a
+// handoff.
+func (w *Worker) handle(d *port.Desc, now int64, handedOff bool) {
+	w.c.rxPackets.inc()
+	w.c.rxBytes.add(uint64(d.Len))
+	switch to, v := w.process(d, now, handedOff); v {
+	case verdict.Tx:
+		w.tx[w.ntx] = *d
+		w.ntx++
+	case verdict.Handoff:
+		w.handoff(d, to)
+		w.queueFree(d)
+	default:
+		w.queueFree(d)
+	}
+}
+
+func (w *Worker) queueFree(d *port.Desc) {
+	w.drop[w.ndrop] = *d
+	w.ndrop++
+}
+
+// handoff copies the frame into the owner's ring.
+func (w *Worker) handoff(d *port.Desc, to int) {
+	s := w.out[to].Reserve()
+	if s == nil {
+		w.out[to].Dropped.Add(1)
+		w.c.drops[verdict.HandoffFull].inc()
+		return
+	}
+	if int(d.Len) > len(s.Data) {
+		w.c.drops[verdict.FrameTooBig].inc()
+		return
+	}
+	s.Len = uint16(copy(s.Data[:], w.buf[d.Addr:d.Addr+uint64(d.Len)]))
+	s.Link = d.Link
+	w.dirty[to] = true
+	w.c.handoffOut.inc()
+}
+
+func (w *Worker) publishHandoffs() {
+	for i, dirty := range w.dirty {
+		if dirty {
+			w.out[i].Publish()
+			w.dirty[i] = false
+		}
+	}
+}
+
+// drainHandoffs processes frames other workers handed to this one, at most
+// one batch per ring so that the transmit and drop arrays cannot overflow.
+func (w *Worker) drainHandoffs(now int64) int {
+	total := 0
+	for _, r := range w.in {
+		if r == nil {
+			continue
+		}
+		for k := 0; k < BatchSize/max(1, w.n-1); k++ {
+			s := r.Peek()
+			if s == nil {
+				break
+			}
+			var d port.Desc
+			if !w.port.Alloc(&d) {
+				w.c.drops[verdict.HandoffFull].inc()
+				r.Next()
+				continue
+			}
+			d.Len = uint32(copy(w.buf[d.Addr:d.Addr+uint64(w.port.FrameSize())], s.Data[:s.Len]))
+			d.Link = s.Link
+			r.Next()
+			w.c.handoffIn.inc()
+			w.handle(&d, now, true)
+			total++
+		}
+		r.Release()
+	}
+	return total
+}
+
+func (w *Worker) transmit() {
+	if w.ntx > 0 {
+		sent := w.port.Transmit(w.tx[:w.ntx])
+		for i := 0; i < sent; i++ {
+			w.c.txPackets.inc()
+			w.c.txBytes.add(uint64(w.tx[i].Len))
+		}
+		if sent < w.ntx {
+			w.c.drops[verdict.TxRingFull].add(uint64(w.ntx - sent))
+		}
+		w.ntx = 0
+	}
+	if w.ndrop > 0 {
+		w.port.Free(w.drop[:w.ndrop])
+		w.ndrop = 0
+	}
+}

@@ -1,0 +1,200 @@
+// Package xskport implements [port.Port] on AF_XDP sockets: one socket per
+// served interface, all bound to the same queue and sharing one UMEM, so a
+// frame received on one interface is transmitted on another in place.
+package xskport
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/xlvs/xlvs/dataplane/port"
+	"github.com/xlvs/xlvs/dataplane/xsk"
+)
+
+// Options size a port.
+type Options struct {
+	// FramesPerLink frames of UMEM are allocated per served interface.
+	FramesPerLink int
+	FrameSize     int
+	Socket        xsk.SocketOptions
+}
+
+// DefaultOptions returns the sizes xlvsd uses.
+func DefaultOptions() Options {
+	return Options{FramesPerLink: 4096, FrameSize: 2048, Socket: xsk.DefaultSocketOptions()}
+}
+
+// Port is the AF_XDP I/O of one worker. Not safe for concurrent use.
+type Port struct {
+	umem    *xsk.UMEM
+	socks   []*xsk.Socket
+	stack   *xsk.FrameStack
+	buf     []byte
+	fsize   int
+	next    int // link to receive from first, for fairness
+	xd      [port.MaxBatch]xsk.Desc
+	addrs   [port.MaxBatch * 4]uint64
+	pending []int // frames queued on TX per link since the last kick
+	reserve int   // free frames kept back from the fill rings for handoffs
+}
+
+// Open binds queue on every interface in ifindexes (link i = ifindexes[i]).
+func Open(ifindexes []int, queue int, o Options) (*Port, error) {
+	if len(ifindexes) == 0 {
+		return nil, errors.New("xskport: no interfaces")
+	}
+	u, err := xsk.NewUMEM(xsk.UMEMOptions{FrameSize: o.FrameSize, FrameCount: o.FramesPerLink * len(ifindexes)})
+	if err != nil {
+		return nil, err
+	}
+	p := &Port{umem: u, stack: xsk.NewFrameStack(u), buf: u.Frame(0, u.FrameCount()*u.FrameSize()), fsize: u.FrameSize()}
+	p.pending = make([]int, len(ifindexes))
+	p.reserve = o.FramesPerLink / 8
+	for _, ifi := range ifindexes {
+		s, err := u.Bind(ifi, queue, o.Socket)
+		if err != nil {
+			p.Close()
+			return nil, fmt.Errorf("bind ifindex %d queue %d: %w", ifi, queue, err)
+		}
+		p.socks = append(p.socks, s)
+	}
+	p.refill()
+	return p, nil
+}
+
+// Sockets returns the port's sockets, link order.
+func (p *Port) Sockets() []*xsk.Socket { return p.socks }
+
+// ZeroCopy reports whether every socket runs in zero-copy mode.
+func (p *Port) ZeroCopy() bool {
+	for _, s := range p.socks {
+		if !s.ZeroCopy() {
+			return false
+		}
+	}
+	return true
+}
+
+// FreeFrames is the number of frames in the port's free pool.
+func (p *Port) FreeFrames() int { return p.stack.Len() }
+
+// TotalFrames is the UMEM's frame count.
+func (p *Port) TotalFrames() int { return p.umem.FrameCount() }
+
+// Buffer implements port.Port.
+func (p *Port) Buffer() []byte { return p.buf }
+
+// FrameSize implements port.Port.
+func (p *Port) FrameSize() int { return p.fsize }
+
+// Links implements port.Port.
+func (p *Port) Links() int { return len(p.socks) }
+
+// Receive implements port.Port.
+func (p *Port) Receive(descs []port.Desc) int {
+	got := 0
+	n := len(p.socks)
+	for k := 0; k < n && got < len(descs); k++ {
+		link := (p.next + k) % n
+		want := min(len(descs)-got, len(p.xd))
+		r := p.socks[link].RX().Receive(p.xd[:want])
+		for i := 0; i < r; i++ {
+			descs[got+i] = port.Desc{Addr: p.xd[i].Addr, Len: p.xd[i].Len, Link: uint16(link)}
+		}
+		got += r
+	}
+	p.next = (p.next + 1) % n
+	return got
+}
+
+// Transmit implements port.Port.
+func (p *Port) Transmit(descs []port.Desc) int {
+	sent := 0
+	for len(descs) > 0 {
+		link := descs[0].Link
+		run := 0
+		for run < len(descs) && run < len(p.xd) && descs[run].Link == link {
+			p.xd[run] = xsk.Desc{Addr: descs[run].Addr, Len: descs[run].Len}
+			run++
+		}
+		ok := 0
+		if int(link) < len(p.socks) {
+			ok = p.socks[link].TX().Transmit(p.xd[:run])
+			p.pending[link] += ok
+		}
+		for _, d := range descs[ok:run] {
+			p.stack.Push(d.Addr)
+		}
+		sent += ok
+		descs = descs[run:]
+	}
+	return sent
+}
+
+// Free implements port.Port.
+func (p *Port) Free(descs []port.Desc) {
+	for _, d := range descs {
+		p.stack.Push(d.Addr)
+	}
+}
+
+// Alloc implements port.Port.
+func (p *Port) Alloc(d *port.Desc) bool {
+	a, ok := p.stack.Pop()
+	d.Addr = a
+	return ok
+}
+
+// Flush implements port.Port: kick TX where frames were queued, reap
+// completions into the free pool, top up every fill ring.
+func (p *Port) Flush() {
+	for i, s := range p.socks {
+		if p.pending[i] > 0 || s.TX().Len() > 0 {
+			s.TX().Kick()
+			p.pending[i] = 0
+		}
+		for {
+			n := s.Completion().Consume(p.addrs[:])
+			for _, a := range p.addrs[:n] {
+				p.stack.Push(a)
+			}
+			if n < len(p.addrs) {
+				break
+			}
+		}
+	}
+	p.refill()
+}
+
+// refill gives free frames to every fill ring, keeping a reserve back for
+// frames that arrive by handoff.
+func (p *Port) refill() {
+	for _, s := range p.socks {
+		n := 0
+		for n < len(p.addrs) && p.stack.Len() > p.reserve {
+			a, _ := p.stack.Pop()
+			p.addrs[n] = a
+			n++
+		}
+		if n == 0 {
+			return
+		}
+		done := s.Fill().Produce(p.addrs[:n])
+		for _, a := range p.addrs[done:n] {
+			p.stack.Push(a)
+		}
+	}
+}
+
+// Wait implements port.Port.
+func (p *Port) Wait(timeoutMs int) { xsk.Poll(p.socks, timeoutMs) }
+
+// Close closes the sockets and the UMEM.
+func (p *Port) Close() error {
+	var errs []error
+	for _, s := range p.socks {
+		errs = append(errs, s.Close())
+	}
+	errs = append(errs, p.umem.Close())
+	return errors.Join(errs...)
+}

@@ -1,0 +1,173 @@
+package snapshot
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/xlvs/xlvs/dataplane/conntrack"
+)
+
+// Method is a real server's forwarding method.
+type Method uint8
+
+// Forwarding methods. Only Route is forwarded by the dataplane today; the
+// others are refused by the control plane until their issue lands.
+const (
+	MethodRoute   Method = iota // direct routing: rewrite MACs only
+	MethodMasq                  // NAT
+	MethodTunnel                // IPIP/GUE
+	MethodFullNAT               // FULLNAT
+)
+
+// Limits on slots. Workers size their per-slot counters by these.
+const (
+	MaxServices = 1 << 12
+	MaxDests    = 1 << 16
+	MaxLinks    = 16
+)
+
+// Service is one virtual service.
+type Service struct {
+	ID         uint32   // stable slot, < MaxServices
+	Proto      uint8    // IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP
+	Family     uint8    // 4 or 6
+	Addr       [16]byte // IPv4 as ::ffff:a.b.c.d
+	Port       uint16   // 0: all ports
+	Sched      string   // scheduler name as registered in package sched
+	SchedFlags uint32   // IP_VS_SVC_F_SCHED* bits
+	Dests      []uint32 // destination slots, in configuration order
+}
+
+// NextHop says how to send a frame to a destination: the link index in the
+// engine's port list and the Ethernet addresses to write.
+type NextHop struct {
+	Valid  bool
+	Link   uint16
+	SrcMAC [6]byte
+	DstMAC [6]byte
+	MTU    uint16
+}
+
+// Dest is one real server of one service.
+type Dest struct {
+	ID         uint32 // stable slot, < MaxDests
+	Service    uint32 // service slot
+	Addr       [16]byte
+	Port       uint16
+	Method     Method
+	Weight     int32
+	UThreshold uint32
+	LThreshold uint32
+	// Available is false for a deleted destination whose connections may
+	// still exist: their packets are dropped and their timers left to run
+	// out, as IPVS does with expire_nodest_conn=0.
+	Available bool
+	NextHop   NextHop
+}
+
+// Link is an interface the engine serves.
+type Link struct {
+	IfIndex int
+	MAC     [6]byte
+}
+
+// Snapshot is one immutable configuration. Build it with [Build].
+type Snapshot struct {
+	Gen      uint64
+	Services []Service // indexed by slot; ID 0 entries with Family 0 are holes
+	Dests    []Dest    // indexed by slot; Service field valid only if used
+	Timeouts conntrack.Timeouts
+
+	index []int32 // open-addressing table of service slots (-1 empty)
+	mask  uint32
+}
+
+// Errors from Build.
+var (
+	ErrSlotRange = errors.New("slot out of range")
+	ErrDuplicate = errors.New("duplicate service")
+)
+
+// Build assembles a snapshot from services and destinations placed at their
+// slots. It checks slot ranges and indexes services for [Snapshot.Lookup].
+func Build(gen uint64, services []Service, dests []Dest, timeouts conntrack.Timeouts) (*Snapshot, error) {
+	s := &Snapshot{Gen: gen, Timeouts: timeouts}
+	maxSvc, maxDest := 0, 0
+	for i := range services {
+		if services[i].ID >= MaxServices {
+			return nil, fmt.Errorf("service %d: %w", services[i].ID, ErrSlotRange)
+		}
+		maxSvc = max(maxSvc, int(services[i].ID)+1)
+	}
+	for i := range dests {
+		if dests[i].ID >= MaxDests {
+			return nil, fmt.Errorf("destination %d: %w", dests[i].ID, ErrSlotRange)
+		}
+		maxDest = max(maxDest, int(dests[i].ID)+1)
+	}
+	s.Services = make([]Service, maxSvc)
+	s.Dests = make([]Dest, maxDest)
+	for _, d := range dests {
+		s.Dests[d.ID] = d
+	}
+	size := 16
+	for size < 2*len(services) {
+		size <<= 1
+	}
+	s.index = make([]int32, size)
+	for i := range s.index {
+		s.index[i] = -1
+	}
+	s.mask = uint32(size - 1)
+	for _, svc := range services {
+		s.Services[svc.ID] = svc
+		h := svcHash(svc.Proto, &svc.Addr, svc.Port) & s.mask
+		for s.index[h] >= 0 {
+			o := &s.Services[s.index[h]]
+			if o.Proto == svc.Proto && o.Addr == svc.Addr && o.Port == svc.Port {
+				return nil, fmt.Errorf("%d %x:%d: %w", svc.Proto, svc.Addr, svc.Port, ErrDuplicate)
+			}
+			h = (h + 1) & s.mask
+		}
+		s.index[h] = int32(svc.ID)
+	}
+	return s, nil
+}
+
+// Lookup finds the service for a packet to (proto, addr, port): the exact
+// service first, then the port-0 service of the address. It returns nil if
+// there is none. Hot path: no allocations.
+func (s *Snapshot) Lookup(proto uint8, addr *[16]byte, port uint16) *Service {
+	if svc := s.find(proto, addr, port); svc != nil {
+		return svc
+	}
+	if port != 0 {
+		return s.find(proto, addr, 0)
+	}
+	return nil
+}
+
+func (s *Snapshot) find(proto uint8, addr *[16]byte, port uint16) *Service {
+	h := svcHash(proto, addr, port) & s.mask
+	for {
+		id := s.index[h]
+		if id < 0 {
+			return nil
+		}
+		svc := &s.Services[id]
+		if svc.Port == port && svc.Proto == proto && svc.Addr == *addr {
+			return svc
+		}
+		h = (h + 1) & s.mask
+	}
+}
+
+func svcHash(proto uint8, a *[16]byte, port uint16) uint32 {
+	var x uint64
+	for i := 0; i < 16; i += 4 {
+		x = (x ^ uint64(a[i])<<24 ^ uint64(a[i+1])<<16 ^ uint64(a[i+2])<<8 ^ uint64(a[i+3])) * 0x9e3779b97f4a7c15
+	}
+	x ^= uint64(port)<<8 | uint64(proto)
+	x *= 0xff51afd7ed558ccd
+	return uint32(x >> 32)
+}

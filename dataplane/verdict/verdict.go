@@ -1,0 +1,50 @@
+// Package verdict defines what the per-packet path decides for a frame:
+// a [Verdict] and, for drops, one [DropReason]. The hot path never returns
+// errors; it counts one reason per dropped packet.
+//
+// The package is a leaf: it imports nothing from the project.
+package verdict
+
+//go:generate go tool stringer -type=Verdict,DropReason -linecomment -output verdict_string.go
+
+// Verdict is the fate of one frame after processing.
+type Verdict uint8
+
+// Verdicts returned by the per-packet path.
+const (
+	Drop     Verdict = iota // drop
+	Tx                      // tx
+	Handoff                 // handoff
+	Continue                // continue
+)
+
+// DropReason says why a frame was dropped. Zero means "not dropped".
+type DropReason uint8
+
+// Drop reasons, one per counter. Keep the line comments short and stable:
+// they are metric label values.
+const (
+	None             DropReason = iota // none
+	Truncated                          // truncated
+	BadEtherType                       // unknown-ethertype
+	BadIPVersion                       // bad-ip-version
+	BadIHL                             // bad-ihl
+	BadLength                          // bad-length
+	IPv4Options                        // ipv4-options
+	Fragment                           // fragment
+	BadExtHeader                       // bad-ipv6-ext-header
+	UnsupportedProto                   // unsupported-protocol
+	TTLExceeded                        // ttl-exceeded
+	NoService                          // no-service
+	NoDest                             // no-destination
+	DestUnavailable                    // destination-unavailable
+	NoNextHop                          // no-next-hop
+	ConnTableFull                      // conntrack-full
+	HandoffFull                        // handoff-ring-full
+	TxRingFull                         // tx-ring-full
+	FrameTooBig                        // frame-too-big
+	NotSyn                             // tcp-not-syn
+	NoConnection                       // no-connection
+	Unsupported                        // unsupported-method
+	NumReasons                         // (count)
+)
