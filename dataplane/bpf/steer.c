@@ -1,0 +1,422 @@
+//go:build ignore
+
+// steer.c is the XDP steering program of xlvs. For every received frame it
+// decides between two fates:
+//
+//   - XDP_REDIRECT into the AF_XDP socket bound to this (interface, rx queue),
+//     for the traffic the userspace director must handle: packets to a
+//     virtual service, irregular packets to a VIP (so that userspace counts
+//     and drops them with a precise reason), and NAT replies;
+//   - XDP_PASS for everything else, so the kernel keeps doing ARP/ND,
+//     routing, ssh, health checks and routing protocols.
+//
+// Every frame increments exactly one counter (enum reason), so the sum of
+// the counters is the number of frames the program saw.
+//
+// The Go side (dataplane/bpf) gets the key layouts and both enums through
+// `bpf2go -type`; never mirror them by hand. Counter names are derived from
+// the enum identifiers (REASON_PASS_NOT_IP -> "pass-not-ip"): renaming an
+// enumerator renames a metric.
+//
+// Room for later maps (not yet written):
+//   - local_addrs: HASH {addr[16]} -> u32, FULLNAT local addresses. A packet
+//     whose destination is a local address of a FULLNAT pool is a reply from
+//     a real server and must be steered; it would be looked up where `vips`
+//     is, before the nat_sources lookup.
+//   - ICMP errors about steered flows (the quoted inner header is a service
+//     or a NAT reply): today ICMP to a VIP is passed to the kernel.
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+// Capacities. MAX_IFACES and MAX_QUEUES size the XSKMAP: the socket of
+// (interface slot s, rx queue q) sits at index s*MAX_QUEUES + q.
+#define MAX_IFACES 16
+#define MAX_QUEUES 64
+#define MAX_VIPS 4096
+#define MAX_SERVICES 16384
+#define MAX_NAT_SOURCES 16384
+
+// Parser bounds: VLAN tags (802.1Q / 802.1ad) and IPv6 extension headers
+// walked before giving up (an IPv6 packet to a VIP with a longer chain is
+// steered as irregular).
+#define MAX_VLAN_DEPTH 2
+#define MAX_EXT_HDRS 4
+
+// IPv4 fragment bits of frag_off (host order).
+#define IP4_MF 0x2000
+#define IP4_OFFSET 0x1fff
+
+// IPv6 extension headers the parser can walk (IPPROTO_AH comes from in.h).
+#define NEXTHDR_HOP 0
+#define NEXTHDR_ROUTING 43
+#define NEXTHDR_FRAGMENT 44
+#define NEXTHDR_DEST 60
+
+// enum reason indexes the counters map. Each frame counts exactly once.
+// Keep REASON_MAX last; it sizes the map.
+enum reason {
+	REASON_PASS_NOT_IP,         // not IPv4/IPv6 (ARP, LLDP, ...)
+	REASON_PASS_VLAN_DEPTH,     // more VLAN tags than MAX_VLAN_DEPTH
+	REASON_PASS_MALFORMED,      // too short to read the L2/L3 addresses
+	REASON_PASS_NOT_VIP,        // destination is not a VIP, not a NAT reply
+	REASON_PASS_NO_SERVICE,     // to a VIP, but no service on that port
+	REASON_PASS_ICMP,           // ICMP/ICMPv6 to a VIP
+	REASON_PASS_OTHER_PROTO,    // other protocol to a VIP
+	REASON_PASS_NO_XSK,         // steered, but no socket for (ifindex, queue)
+	REASON_STEER_SERVICE_IPV4,  // to an IPv4 service
+	REASON_STEER_SERVICE_IPV6,  // to an IPv6 service
+	REASON_STEER_IRREGULAR,     // irregular packet to a VIP
+	REASON_STEER_NAT_REPLY,     // source is a NAT real server
+	REASON_MAX,
+};
+
+// enum family is the family byte of struct endpoint_key (AF_INET/AF_INET6).
+enum family {
+	FAMILY_IPV4 = 2,
+	FAMILY_IPV6 = 10,
+};
+
+// struct vip_key is the key of `vips`: an IPv6 address, or an IPv4 one
+// mapped as ::ffff:a.b.c.d.
+struct vip_key {
+	__u8 addr[16];
+};
+
+// struct endpoint_key is the key of `services` (destination of a packet) and
+// `nat_sources` (source of a packet). port is in network byte order; port 0
+// means every port of addr. addr is as in struct vip_key.
+struct endpoint_key {
+	__u8 proto;
+	__u8 family;
+	__be16 port;
+	__u8 addr[16];
+};
+
+// vips: destination addresses that have at least one service. The value is
+// the number of services on the address (maintained by userspace).
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct vip_key);
+	__type(value, __u32);
+	__uint(max_entries, MAX_VIPS);
+} vips SEC(".maps");
+
+// services: virtual services; the value is reserved (0).
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct endpoint_key);
+	__type(value, __u32);
+	__uint(max_entries, MAX_SERVICES);
+} services SEC(".maps");
+
+// nat_sources: (proto, real-server address, port) of NAT real servers; a
+// packet from one of them to a non-VIP destination is a NAT reply. Empty
+// until NAT steering is configured; the value is reserved (0).
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct endpoint_key);
+	__type(value, __u32);
+	__uint(max_entries, MAX_NAT_SOURCES);
+} nat_sources SEC(".maps");
+
+// ifslots: ifindex -> slot (0..MAX_IFACES-1) in the XSKMAP.
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, MAX_IFACES);
+} ifslots SEC(".maps");
+
+// xsks: AF_XDP sockets, index slot*MAX_QUEUES + rx queue.
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, MAX_IFACES * MAX_QUEUES);
+} xsks SEC(".maps");
+
+// counters: frames per enum reason, per CPU.
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, REASON_MAX);
+} counters SEC(".maps");
+
+// struct packet is what the L3 parsers hand to decide().
+struct packet {
+	struct endpoint_key key; // family and destination address filled in
+	__u8 saddr[16];          // source address, mapped like key.addr
+	__u8 proto;              // transport protocol after IPv6 ext headers
+	__u8 irregular;          // see decide()
+	__be16 sport;            // valid for TCP/UDP/SCTP when !irregular
+	__be16 dport;
+};
+
+struct vlan_tag {
+	__be16 tci;
+	__be16 proto;
+};
+
+// count adds one to the counter of r. Not inlined: one copy of the map
+// update, and its signature puts enum reason into BTF for bpf2go -type.
+static __noinline void count(enum reason r)
+{
+	__u32 key = r;
+	__u64 *c = bpf_map_lookup_elem(&counters, &key);
+
+	if (c)
+		*c += 1;
+}
+
+static __always_inline int pass(enum reason r)
+{
+	count(r);
+	return XDP_PASS;
+}
+
+// redirect sends the frame to the socket of (ingress interface, rx queue),
+// counting r, or passes it to the kernel (REASON_PASS_NO_XSK) when there is
+// no such socket.
+static __always_inline int redirect(struct xdp_md *ctx, enum reason r)
+{
+	__u32 ifindex = ctx->ingress_ifindex;
+	__u32 queue = ctx->rx_queue_index;
+	__u32 *slot = bpf_map_lookup_elem(&ifslots, &ifindex);
+
+	if (!slot || *slot >= MAX_IFACES || queue >= MAX_QUEUES)
+		return pass(REASON_PASS_NO_XSK);
+	if (bpf_redirect_map(&xsks, *slot * MAX_QUEUES + queue, XDP_PASS) != XDP_REDIRECT)
+		return pass(REASON_PASS_NO_XSK);
+	count(r);
+	return XDP_REDIRECT;
+}
+
+// read_ports reads the ports of a TCP, UDP or SCTP header at l4, which has
+// len bytes of IP payload. A header shorter than the protocol's minimum
+// (in the frame or in the IP payload) makes the packet irregular. Other
+// protocols have no ports.
+static __always_inline void read_ports(struct packet *p, void *l4, void *data_end, __u32 len)
+{
+	__be16 *ports = l4;
+
+	switch (p->proto) {
+	case IPPROTO_TCP:
+		if (l4 + 20 > data_end || len < 20)
+			goto truncated;
+		break;
+	case IPPROTO_UDP:
+		if (l4 + 8 > data_end || len < 8)
+			goto truncated;
+		break;
+	case IPPROTO_SCTP:
+		if (l4 + 12 > data_end || len < 12)
+			goto truncated;
+		break;
+	default:
+		return;
+	}
+	// Implied by the checks above; repeated so the verifier sees it
+	// whatever the compiler merges.
+	if (l4 + 4 > data_end)
+		goto truncated;
+	p->sport = ports[0];
+	p->dport = ports[1];
+	return;
+truncated:
+	p->irregular = 1;
+}
+
+// decide is the policy, shared by both families. Not inlined: one copy for
+// IPv4 and IPv6, and its signature puts enum family into BTF.
+//
+// Irregular packets (IPv4 options, bad version or length, fragments, IPv6
+// fragment header or an extension chain too long to walk, truncated
+// transport header) to a VIP go to userspace, which drops them with a
+// precise reason: none is lost silently, none reaches the kernel by
+// accident.
+static __noinline int decide(struct xdp_md *ctx, struct packet *p, enum family family)
+{
+	struct endpoint_key *key = &p->key;
+
+	if (!bpf_map_lookup_elem(&vips, key->addr)) {
+		if (p->irregular)
+			return pass(REASON_PASS_NOT_VIP);
+		switch (p->proto) {
+		case IPPROTO_TCP:
+		case IPPROTO_UDP:
+		case IPPROTO_SCTP:
+			break;
+		default:
+			return pass(REASON_PASS_NOT_VIP);
+		}
+		key->proto = p->proto;
+		key->port = p->sport;
+		__builtin_memcpy(key->addr, p->saddr, sizeof(key->addr));
+		if (bpf_map_lookup_elem(&nat_sources, key))
+			return redirect(ctx, REASON_STEER_NAT_REPLY);
+		key->port = 0;
+		if (bpf_map_lookup_elem(&nat_sources, key))
+			return redirect(ctx, REASON_STEER_NAT_REPLY);
+		return pass(REASON_PASS_NOT_VIP);
+	}
+
+	if (p->irregular)
+		return redirect(ctx, REASON_STEER_IRREGULAR);
+
+	switch (p->proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+	case IPPROTO_SCTP:
+		break;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		return pass(REASON_PASS_ICMP);
+	default:
+		return pass(REASON_PASS_OTHER_PROTO);
+	}
+
+	enum reason steered = family == FAMILY_IPV4 ? REASON_STEER_SERVICE_IPV4 : REASON_STEER_SERVICE_IPV6;
+
+	key->proto = p->proto;
+	key->port = p->dport;
+	if (bpf_map_lookup_elem(&services, key))
+		return redirect(ctx, steered);
+	key->port = 0;
+	if (bpf_map_lookup_elem(&services, key))
+		return redirect(ctx, steered);
+	return pass(REASON_PASS_NO_SERVICE);
+}
+
+static __always_inline int handle_ipv4(struct xdp_md *ctx, void *l3, void *data_end)
+{
+	struct iphdr *ip = l3;
+	struct packet p = {};
+	__u8 vihl;
+	__u32 total;
+
+	if ((void *)(ip + 1) > data_end)
+		return pass(REASON_PASS_MALFORMED);
+
+	p.key.family = FAMILY_IPV4;
+	p.key.addr[10] = 0xff;
+	p.key.addr[11] = 0xff;
+	__builtin_memcpy(&p.key.addr[12], &ip->daddr, 4);
+	p.saddr[10] = 0xff;
+	p.saddr[11] = 0xff;
+	__builtin_memcpy(&p.saddr[12], &ip->saddr, 4);
+	p.proto = ip->protocol;
+
+	// Version and IHL share the first byte; read it whole, as the
+	// bitfields of struct iphdr follow the host, not the target, order.
+	vihl = *(__u8 *)ip;
+	total = bpf_ntohs(ip->tot_len);
+	if (vihl != 0x45 || total < sizeof(*ip) || l3 + total > data_end ||
+	    (ip->frag_off & bpf_htons(IP4_MF | IP4_OFFSET)))
+		p.irregular = 1;
+	else
+		read_ports(&p, ip + 1, data_end, total - sizeof(*ip));
+
+	return decide(ctx, &p, FAMILY_IPV4);
+}
+
+static __always_inline int handle_ipv6(struct xdp_md *ctx, void *l3, void *data_end)
+{
+	struct ipv6hdr *ip6 = l3;
+	struct packet p = {};
+	void *next;
+	__u32 payload, ext = 0;
+	__u8 nexthdr;
+
+	if ((void *)(ip6 + 1) > data_end)
+		return pass(REASON_PASS_MALFORMED);
+
+	p.key.family = FAMILY_IPV6;
+	__builtin_memcpy(p.key.addr, &ip6->daddr, 16);
+	__builtin_memcpy(p.saddr, &ip6->saddr, 16);
+
+	payload = bpf_ntohs(ip6->payload_len);
+	if ((*(__u8 *)ip6 >> 4) != 6 || l3 + sizeof(*ip6) + payload > data_end) {
+		p.irregular = 1;
+		goto out;
+	}
+
+	nexthdr = ip6->nexthdr;
+	next = ip6 + 1;
+#pragma unroll
+	for (int i = 0; i < MAX_EXT_HDRS; i++) {
+		__u8 *hdr = next;
+		__u32 len;
+
+		if (nexthdr != NEXTHDR_HOP && nexthdr != NEXTHDR_ROUTING &&
+		    nexthdr != NEXTHDR_DEST && nexthdr != IPPROTO_AH)
+			break;
+		if ((void *)(hdr + 2) > data_end) {
+			p.irregular = 1;
+			goto out;
+		}
+		if (nexthdr == IPPROTO_AH)
+			len = ((__u32)hdr[1] + 2) * 4;
+		else
+			len = ((__u32)hdr[1] + 1) * 8;
+		nexthdr = hdr[0];
+		next += len;
+		ext += len;
+	}
+	p.proto = nexthdr;
+	if (ext > payload || nexthdr == NEXTHDR_HOP || nexthdr == NEXTHDR_ROUTING ||
+	    nexthdr == NEXTHDR_DEST || nexthdr == IPPROTO_AH || nexthdr == NEXTHDR_FRAGMENT) {
+		p.irregular = 1;
+		goto out;
+	}
+	read_ports(&p, next, data_end, payload - ext);
+out:
+	return decide(ctx, &p, FAMILY_IPV6);
+}
+
+SEC("xdp")
+int xlvs_steer(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	void *l3 = eth + 1;
+	__be16 proto;
+
+	if (l3 > data_end)
+		return pass(REASON_PASS_MALFORMED);
+	proto = eth->h_proto;
+
+#pragma unroll
+	for (int i = 0; i < MAX_VLAN_DEPTH; i++) {
+		struct vlan_tag *tag = l3;
+
+		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
+			break;
+		if ((void *)(tag + 1) > data_end)
+			return pass(REASON_PASS_MALFORMED);
+		proto = tag->proto;
+		l3 = tag + 1;
+	}
+
+	switch (proto) {
+	case bpf_htons(ETH_P_IP):
+		return handle_ipv4(ctx, l3, data_end);
+	case bpf_htons(ETH_P_IPV6):
+		return handle_ipv6(ctx, l3, data_end);
+	case bpf_htons(ETH_P_8021Q):
+	case bpf_htons(ETH_P_8021AD):
+		return pass(REASON_PASS_VLAN_DEPTH);
+	default:
+		return pass(REASON_PASS_NOT_IP);
+	}
+}
+
+char __license[] SEC("license") = "Dual MIT/GPL";
