@@ -1,0 +1,81 @@
+// Package conntrack implements the per-worker connection table of the
+// data plane, with IPVS's connection states, TCP state transitions and
+// timeouts.
+//
+// # Concurrency
+//
+// A [Table] belongs to one worker goroutine and is never shared: it has
+// no locks and is not safe for concurrent use. Other goroutines (the
+// control plane listing connections, metrics) must ask the owner, which
+// answers from its own loop (see [Table.Page]). The state functions
+// ([TCPNext], [State.Active], [DefaultTimeouts]) are pure and safe
+// anywhere.
+//
+// # Layout
+//
+// Connections live in a fixed pool of Cap pointer-free 64-byte [Entry]
+// values, so the garbage collector never scans them and an entry never
+// moves: the index Insert returns stays valid for the connection's whole
+// life. A free list threaded through the pool recycles entries, most
+// recently freed first; a bitmap marks the entries in use.
+//
+// Keys reach entries through an open-addressing index of 8-byte slots,
+// each holding the top 32 bits of the key's hash (its top bits name the
+// home slot; 0 means empty) and the entry's pool index. Probing is linear
+// and runs are kept in Robin Hood order (sorted by home slot), so a miss
+// stops as soon as it passes where its key would be, and a probe reads 8
+// slots per cache line before it touches an entry. Deletion shifts the
+// following displaced slots one back (backward shift): there are no
+// tombstones, so no rehash is ever needed, and the table never grows.
+//
+// The hash is a seeded, wyhash-style fold of the key's five 64-bit words
+// through 64×64→128-bit multiplications; the seed given to [New] keys it,
+// so clients cannot aim their tuples at one probe run. Nothing on the
+// per-packet path allocates.
+//
+// # Capacity and a full table
+//
+// [Table.Cap] is the capacity given to [New]; the index gets the smallest
+// power-of-two slot count whose 3/4 holds it, so its load stays at or
+// under 3/4 (between 3/8 and 3/4 when full). Memory is 64 bytes per entry
+// of capacity plus 8 bytes per slot: 80 bytes per connection for a
+// capacity of 2^20, 75 at the best-fitting capacities.
+//
+// Cap is a hard limit on entries, counting expired entries not yet
+// reclaimed. When the table is full, [Table.Insert] refuses the new
+// connection, counts it in [Stats].Full and leaves the table unchanged;
+// the caller drops the packet (verdict.ConnTableFull). [Table.InsertReclaim]
+// first advances the expiry sweep a little to find an expired entry,
+// removes it, hands it to the caller and inserts. Nothing panics on a full
+// table. IPVS itself has no hard limit; a fixed table keeps memory bounded
+// and the hot path allocation-free.
+//
+// # Time and expiry
+//
+// The table keeps no clock: callers pass now, a monotonic time in
+// nanoseconds, and an entry's Expires is a deadline on that clock; it is
+// live while now < Expires. [Table.Touch] re-arms an entry to now +
+// timeout seconds. An entry whose deadline has passed is absent for
+// [Table.Lookup] but stays in the pool, unchanged, until
+// [Table.ExpireInto] reclaims it: Insert never reuses or overwrites it,
+// so the caller always receives every expired entry's contents exactly
+// once (from ExpireInto, or from InsertReclaim) and can release what the
+// connection held. A key may therefore be present twice for a while, once
+// expired and once live; Lookup returns the live one.
+//
+// Expiry is incremental: ExpireInto inspects a budget of pool entries per
+// call, in pool order, and resumes where it stopped, so a worker spends a
+// bounded time per batch on it and every entry is inspected once per
+// sweep.
+//
+// # Timeouts
+//
+// [Timeouts] holds a timeout per [State], IPVS's defaults in
+// [DefaultTimeouts]; ipvsadm --set changes ESTABLISHED, FIN_WAIT and UDP
+// ([Timeouts.Set]). The table stores deadlines, not timeouts: the caller
+// passes the current value for the connection's state to Touch on every
+// packet, as IPVS sets cp->timeout from its timeout table on every packet
+// and re-arms the timer with it. So a changed timeout applies to new
+// connections and to existing ones from their next packet; an idle
+// connection keeps the deadline it had, exactly as in IPVS.
+package conntrack

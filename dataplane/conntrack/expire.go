@@ -1,0 +1,109 @@
+package conntrack
+
+// reclaimWindow bounds the pool entries InsertReclaim inspects for an
+// expired entry when the table is full.
+const reclaimWindow = 64
+
+// ExpireInto continues the expiry sweep: it inspects up to budget pool
+// entries, starting where the previous call (or InsertReclaim) stopped,
+// removes every entry expired at now (Expires <= now) and copies it into
+// out, so the caller can release what the connection held
+// (per-destination counts, FULLNAT ports). It stops early when out is
+// full and returns the number of entries copied.
+//
+// The sweep walks the pool in index order up to the highest index ever
+// used, then starts over; entries never move, so one sweep sees every
+// entry that existed during it. An entry expires at most one sweep after
+// its deadline: about used-pool-size/budget calls.
+func (t *Table) ExpireInto(now int64, budget int, out []Entry) int {
+	n := 0
+	for n < len(out) && budget > 0 && t.count > 0 {
+		p, found, inspected := t.scan(now, budget)
+		budget -= inspected
+		if !found {
+			break
+		}
+		out[n] = t.entries[p]
+		n++
+		t.removeEntry(p)
+	}
+	t.stats.Expired += uint64(n)
+	return n
+}
+
+// nextExpired advances the sweep by up to budget entries to the next
+// expired entry.
+func (t *Table) nextExpired(now int64, budget int) (uint32, bool) {
+	p, found, _ := t.scan(now, budget)
+	return p, found
+}
+
+// scan inspects up to budget pool entries from the cursor and stops after
+// the first one expired at now, returning it and how many it inspected.
+func (t *Table) scan(now int64, budget int) (p uint32, found bool, inspected int) {
+	high := t.high
+	if high == 0 {
+		return 0, false, 0
+	}
+	entries, used := t.entries[:high], t.used
+	c := t.cursor
+	for inspected < budget {
+		if c >= high {
+			c = 0
+			t.stats.Sweeps++
+		}
+		w := used[c/64] >> (c % 64)
+		if w == 0 { // no connection in the rest of this word
+			next := min(c-c%64+64, high)
+			inspected += int(next - c)
+			c = next
+			continue
+		}
+		if w&1 != 0 && entries[c].Expires <= now {
+			t.cursor = c + 1
+			return c, true, inspected + 1
+		}
+		c++
+		inspected++
+	}
+	t.cursor = c
+	return 0, false, inspected
+}
+
+// Range calls fn for every entry in pool order, expired ones included
+// (compare Expires with the current time to tell them apart), until fn
+// returns false. fn must not insert, delete or expire entries. Range
+// visits the whole table at once: it is for tests and small tables; the
+// control plane should page with [Table.Page].
+func (t *Table) Range(fn func(*Entry) bool) {
+	for p := uint32(0); p < t.high; p++ {
+		if t.used[p/64]&(1<<(p%64)) != 0 && !fn(&t.entries[p]) {
+			return
+		}
+	}
+}
+
+// Page copies live entries (Expires > now) into out, in pool order,
+// starting at pool index from (0 to begin a listing). It returns how many
+// it copied and the index to continue from, or next = -1 when the listing
+// is complete. It inspects at most len(out)*8 entries per call, so a
+// worker can serve a listing in bounded slices between batches. Entries
+// never move, so a connection that lives through the whole listing is
+// listed exactly once; one created meanwhile may be missed.
+func (t *Table) Page(from int, now int64, out []Entry) (n, next int) {
+	if from < 0 || from >= int(t.high) {
+		return 0, -1
+	}
+	end := min(int(t.high), from+max(len(out), 1)*8)
+	p := from
+	for ; p < end && n < len(out); p++ {
+		if t.used[p/64]&(1<<(p%64)) != 0 && t.entries[p].Expires > now {
+			out[n] = t.entries[p]
+			n++
+		}
+	}
+	if p >= int(t.high) {
+		return n, -1
+	}
+	return n, p
+}
