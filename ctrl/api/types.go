@@ -105,7 +105,7 @@ type Dest struct {
 
 // Info describes the director, as IPVS's GET_INFO does.
 type Info struct {
-	Version     uint32 `json:"version"`      // 0x010201 = 1.2.1
+	Version     uint32 `json:"version"`       // 0x010201 = 1.2.1
 	ConnTabSize uint32 `json:"conn_tab_size"` // shown as (size=N)
 	NumServices uint32 `json:"num_services"`
 }

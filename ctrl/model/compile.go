@@ -21,7 +21,10 @@ func (m *Model) publishLocked() {
 			Addr: s.Key.Addr.As16(), Port: s.Key.Port,
 			Sched: s.Scheduler, SchedFlags: s.Flags & (api.SvcSched1 | api.SvcSched2 | api.SvcSched3),
 		}
-		for _, d := range s.dests {
+		// Newest first, as the kernel keeps its destination list, so that
+		// schedulers break ties as IPVS does.
+		for i := len(s.dests) - 1; i >= 0; i-- {
+			d := s.dests[i]
 			ss.Dests = append(ss.Dests, d.slot)
 			dests = append(dests, m.compileDest(d, true))
 			watch = append(watch, d.Addr)

@@ -27,7 +27,8 @@ func (m *Model) render(s *service) api.Service {
 	out := s.Service
 	out.Stats = api.Stats{}
 	out.Dests = make([]api.Dest, 0, len(s.dests))
-	for _, d := range s.dests {
+	for i := len(s.dests) - 1; i >= 0; i-- { // newest first, as IPVS lists them
+		d := s.dests[i]
 		ad := d.Dest
 		m.destStats(d, &ad)
 		addStats(&out.Stats, &ad.Stats)

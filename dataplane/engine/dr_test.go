@@ -11,7 +11,7 @@ import (
 
 func TestDRRewritesOnlyMACs(t *testing.T) {
 	for _, vip := range []struct {
-		name string
+		name  string
 		frame []byte
 	}{
 		{"ipv4", tcpFrame(client(1), 40000, vip4, packet.TCPSyn, []byte("hello"))},
@@ -197,4 +197,3 @@ func TestNoNextHopDropped(t *testing.T) {
 	}
 	f.checkFrames()
 }
-

@@ -94,6 +94,7 @@ func (e *Engine) Start() error {
 		return errors.New("engine already running")
 	}
 	errs := make(chan error, len(e.workers))
+	epoch := time.Now()
 	for i, w := range e.workers {
 		cpu := -1
 		if len(e.cfg.CPUs) > 0 {
@@ -111,7 +112,7 @@ func (e *Engine) Start() error {
 				}
 			}
 			errs <- nil
-			w.run()
+			w.run(epoch)
 		}()
 	}
 	for range e.workers {

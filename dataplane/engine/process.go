@@ -71,7 +71,11 @@ func (w *Worker) newConn(svc *snapshot.Service, key *conntrack.Key, m *packet.Me
 	if !ok {
 		return 0, verdict.NoDest
 	}
-	idx, ok := w.ct.Insert(key, now)
+	idx, reclaimed, ok := w.ct.InsertReclaim(key, now, &w.reclaimed)
+	if reclaimed {
+		w.countConn(w.reclaimed.Dest, w.reclaimed.State.Active(), -1)
+		w.c.connsExpired.inc()
+	}
 	if !ok {
 		return 0, verdict.ConnTableFull
 	}

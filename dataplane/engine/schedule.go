@@ -18,9 +18,13 @@ type svcState struct {
 // apply switches to snapshot s: scheduler state is rebuilt from the
 // worker's current counts, as dpvs re-initialises schedulers on update.
 func (w *Worker) apply(s *snapshot.Snapshot) {
+	// The overload flag persists across updates, as the kernel keeps it
+	// unless the thresholds change (sched.SetThresholds).
 	for _, st := range w.svcs {
-		for _, slot := range st.slots {
+		for i, slot := range st.slots {
 			w.destIdx[slot] = -1
+			w.overloaded[slot] = st.dests[i].Flags&sched.FlagOverloaded != 0
+			w.thresholds[slot] = [2]uint32{st.dests[i].UThreshold, st.dests[i].LThreshold}
 		}
 	}
 	w.snap = s
@@ -43,11 +47,15 @@ func (w *Worker) apply(s *snapshot.Snapshot) {
 			sd := sched.Dest{
 				Addr: d.Addr, Port: d.Port, Weight: d.Weight,
 				Flags:       sched.FlagAvailable,
-				UThreshold:  d.UThreshold,
-				LThreshold:  d.LThreshold,
 				ActiveConns: uint32(w.dest[slot].active.load()),
 				InactConns:  uint32(w.dest[slot].inactive.load()),
 			}
+			if w.overloaded[slot] {
+				sd.Flags |= sched.FlagOverloaded
+				sd.UThreshold, sd.LThreshold = w.thresholds[slot][0], w.thresholds[slot][1]
+				w.overloaded[slot] = false
+			}
+			sched.SetThresholds(&sd, d.UThreshold, d.LThreshold)
 			sched.UpdateOverload(&sd)
 			w.destIdx[slot] = int32(len(st.dests))
 			st.dests = append(st.dests, sd)

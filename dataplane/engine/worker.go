@@ -36,18 +36,23 @@ type Worker struct {
 
 	svcs    []svcState // by service slot, rebuilt per snapshot
 	destIdx []int32    // dest slot → index in its service's sched dests, -1 if none
-	dest    []destCounters
+	// overloaded and thresholds carry a destination's overload state
+	// from one snapshot's scheduler view to the next.
+	overloaded []bool
+	thresholds [][2]uint32
+	dest       []destCounters
 
 	in, out []*handoff.Ring // in[from], out[to]; nil at own index
 	dirty   []bool          // out rings with unpublished slots
 
-	rx      [BatchSize]port.Desc
-	tx      [BatchSize * 2]port.Desc
-	drop    [BatchSize * 2]port.Desc
-	ntx     int
-	ndrop   int
-	expired [expireBudget]conntrack.Entry
-	idle    int
+	rx        [BatchSize]port.Desc
+	tx        [BatchSize * 2]port.Desc
+	drop      [BatchSize * 2]port.Desc
+	ntx       int
+	ndrop     int
+	expired   [expireBudget]conntrack.Entry
+	reclaimed conntrack.Entry
+	idle      int
 
 	c    workerCounters
 	stop atomic.Bool
@@ -56,13 +61,15 @@ type Worker struct {
 func newWorker(id, n int, p port.Port, cfg Config, snap *atomic.Pointer[snapshot.Snapshot]) *Worker {
 	w := &Worker{
 		id: id, n: n, port: p, buf: p.Buffer(),
-		ct:      conntrack.New(cfg.ConnCapacity, cfg.Seed^uint64(id)*0x9e3779b97f4a7c15),
-		snapp:   snap,
-		destIdx: make([]int32, snapshot.MaxDests),
-		dest:    make([]destCounters, snapshot.MaxDests),
-		in:      make([]*handoff.Ring, n),
-		out:     make([]*handoff.Ring, n),
-		dirty:   make([]bool, n),
+		ct:         conntrack.New(cfg.ConnCapacity, cfg.Seed^uint64(id)*0x9e3779b97f4a7c15),
+		snapp:      snap,
+		destIdx:    make([]int32, snapshot.MaxDests),
+		dest:       make([]destCounters, snapshot.MaxDests),
+		overloaded: make([]bool, snapshot.MaxDests),
+		thresholds: make([][2]uint32, snapshot.MaxDests),
+		in:         make([]*handoff.Ring, n),
+		out:        make([]*handoff.Ring, n),
+		dirty:      make([]bool, n),
 	}
 	for i := range w.destIdx {
 		w.destIdx[i] = -1
@@ -73,9 +80,10 @@ func newWorker(id, n int, p port.Port, cfg Config, snap *atomic.Pointer[snapshot
 // ID returns the worker's index.
 func (w *Worker) ID() int { return w.id }
 
-func (w *Worker) run() {
+func (w *Worker) run(epoch time.Time) {
 	for !w.stop.Load() {
-		if w.Poll(time.Now().UnixNano()) > 0 {
+		// Monotonic: a wall-clock step must not expire every connection.
+		if w.Poll(int64(time.Since(epoch))) > 0 {
 			w.idle = 0
 			continue
 		}
