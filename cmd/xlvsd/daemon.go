@@ -17,6 +17,7 @@ import (
 	"github.com/xlvs/xlvs/dataplane/port"
 	"github.com/xlvs/xlvs/dataplane/port/xskport"
 	"github.com/xlvs/xlvs/dataplane/snapshot"
+	"github.com/xlvs/xlvs/dataplane/verdict"
 )
 
 // daemon is a running xlvsd.
@@ -95,6 +96,7 @@ func start(o *options, log *slog.Logger) (d *daemon, err error) {
 		Links: d.links, NextHops: d.resolver, Stats: d.eng, Log: log,
 		ConnTabSize: uint32(min(uint64(o.connMax)*uint64(queues), 1<<31)),
 		Publish:     d.publish,
+		Counters:    d.counters,
 	})
 	go d.refresh()
 	for _, ifi := range ifindexes {
@@ -129,6 +131,28 @@ func (d *daemon) publish(s *snapshot.Snapshot) {
 	}
 }
 
+// counters reports the workers' totals, drops by reason and the XDP
+// program's verdicts.
+func (d *daemon) counters() map[string]uint64 {
+	c := d.eng.Counters()
+	out := map[string]uint64{
+		"rx-packets": c.RxPackets, "rx-bytes": c.RxBytes,
+		"tx-packets": c.TxPackets, "tx-bytes": c.TxBytes,
+		"handoff-out": c.HandoffOut, "handoff-in": c.HandoffIn,
+		"conns": c.Conns, "conns-created": c.ConnsCreated, "conns-expired": c.ConnsExpired,
+		"conn-capacity": c.ConnCapacity,
+	}
+	for r := verdict.DropReason(1); r < verdict.NumReasons; r++ {
+		out["drop-"+r.String()] = c.Drops[r]
+	}
+	if x, err := d.steer.Counters(); err == nil {
+		for k, v := range x {
+			out["xdp-"+k] = v
+		}
+	}
+	return out
+}
+
 // refresh recompiles the snapshot when next hops change, and every few
 // seconds to reclaim deleted real servers whose connections are gone.
 func (d *daemon) refresh() {
@@ -158,6 +182,14 @@ func (d *daemon) stop() {
 	}
 	if d.eng != nil {
 		d.eng.Stop()
+	}
+	for q, p := range d.ports {
+		a := p.Account()
+		d.log.Info("frame accounting", "queue", q, "total", a.Total, "free", a.Free, "on_rings", a.OnRings,
+			"lost", a.Lost(), "rx_ring_full", a.RXRingFull)
+		if a.Lost() > 0 && uint64(a.Lost()) > a.RXRingFull {
+			d.log.Error("frames lost", "queue", q, "lost", a.Lost())
+		}
 	}
 	for _, p := range d.ports {
 		errs = append(errs, p.Close())

@@ -19,6 +19,7 @@ const (
 	OpGetTimeouts Op = "get-timeouts"
 	OpSetTimeouts Op = "set-timeouts"
 	OpListConns   Op = "list-conns"
+	OpGetCounters Op = "get-counters" // xlvs' own counters (not in ipvsadm)
 )
 
 // Request is one control request.
@@ -36,4 +37,8 @@ type Response struct {
 	Services []Service `json:"services,omitempty"`
 	Timeouts *Timeouts `json:"timeouts,omitempty"`
 	Conns    []Conn    `json:"conns,omitempty"`
+	// Counters are xlvs' own dataplane counters by name (OpGetCounters):
+	// worker totals, drops by reason ("drop-<reason>") and the XDP
+	// program's steering verdicts ("xdp-<reason>").
+	Counters map[string]uint64 `json:"counters,omitempty"`
 }

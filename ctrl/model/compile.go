@@ -59,7 +59,7 @@ func (m *Model) compileDest(d *dest, available bool) snapshot.Dest {
 		return sd
 	}
 	nh, ok := m.cfg.NextHops.Lookup(d.Addr)
-	if !ok || !nh.Resolved {
+	if !ok || !nh.Resolved || !nh.Up {
 		return sd
 	}
 	for i, l := range m.cfg.Links {

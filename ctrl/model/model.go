@@ -37,6 +37,8 @@ type Config struct {
 	Publish func(*snapshot.Snapshot)
 	// ConnTabSize is reported as IPVS's connection table size.
 	ConnTabSize uint32
+	// Counters reports dataplane counters for OpGetCounters; nil: none.
+	Counters func() map[string]uint64
 	// Log receives state changes; nil: discard.
 	Log *slog.Logger
 }
@@ -124,6 +126,11 @@ func (m *Model) Do(req *api.Request) *api.Response {
 		err = m.editDestLocked(req.Service, req.Dest)
 	case api.OpDelDest:
 		err = m.delDestLocked(req.Service, req.Dest)
+	case api.OpGetCounters:
+		resp.Counters = map[string]uint64{}
+		if m.cfg.Counters != nil {
+			resp.Counters = m.cfg.Counters()
+		}
 	case api.OpGetTimeouts:
 		resp.Timeouts = m.timeoutsLocked()
 	default:

@@ -81,6 +81,31 @@ func (p *Port) FreeFrames() int { return p.stack.Len() }
 // TotalFrames is the UMEM's frame count.
 func (p *Port) TotalFrames() int { return p.umem.FrameCount() }
 
+// Accounting says where the UMEM's frames are. Call it only when the
+// worker using the port has stopped.
+type Accounting struct {
+	Total, Free, OnRings int
+	// RXRingFull is the kernel's count of packets dropped on a full RX
+	// ring; the kernel may keep one frame per such event on a private
+	// list, so Lost up to that count is not a leak.
+	RXRingFull uint64
+}
+
+// Lost is the number of frames neither free nor on a ring.
+func (a Accounting) Lost() int { return a.Total - a.Free - a.OnRings }
+
+// Account counts the port's frames.
+func (p *Port) Account() Accounting {
+	a := Accounting{Total: p.umem.FrameCount(), Free: p.stack.Len()}
+	for _, s := range p.socks {
+		a.OnRings += s.Held()
+		if st, err := s.Statistics(); err == nil {
+			a.RXRingFull += st.RXRingFull
+		}
+	}
+	return a
+}
+
 // Buffer implements port.Port.
 func (p *Port) Buffer() []byte { return p.buf }
 
