@@ -46,7 +46,7 @@ func newFixture(t testing.TB, workers int, scheduler string) *fixture {
 		ports = append(ports, p)
 	}
 	cfg := DefaultConfig()
-	cfg.ConnCapacity = 4096
+	cfg.ConnCapacity = 1 << 15
 	cfg.Seed = 1
 	eng, err := New(cfg, ports)
 	if err != nil {

@@ -76,8 +76,11 @@ func (w *Worker) pick(svc *snapshot.Service, m *packet.Meta) (uint32, bool) {
 	if st.sched == nil || len(st.dests) == 0 {
 		return 0, false
 	}
-	k := sched.Key{Src: m.Src, Dst: m.Dst, SrcPort: m.SrcPort, DstPort: m.DstPort, Proto: m.Proto}
-	i := st.sched.Pick(st.dests, &k)
+	// The key lives in the worker: a local would escape to the heap
+	// through the interface call.
+	k := &w.schedKey
+	*k = sched.Key{Src: m.Src, Dst: m.Dst, SrcPort: m.SrcPort, DstPort: m.DstPort, Proto: m.Proto}
+	i := st.sched.Pick(st.dests, k)
 	if i < 0 {
 		return 0, false
 	}

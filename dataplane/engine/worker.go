@@ -9,6 +9,7 @@ import (
 	"github.com/xlvs/xlvs/dataplane/port"
 	"github.com/xlvs/xlvs/dataplane/snapshot"
 	"github.com/xlvs/xlvs/dataplane/verdict"
+	"github.com/xlvs/xlvs/sched"
 )
 
 // BatchSize is the number of frames a worker receives per batch.
@@ -52,6 +53,8 @@ type Worker struct {
 	ndrop     int
 	expired   [expireBudget]conntrack.Entry
 	reclaimed conntrack.Entry
+	schedKey  sched.Key
+	hd        port.Desc
 	idle      int
 
 	c    workerCounters
@@ -183,8 +186,8 @@ func (w *Worker) drainHandoffs(now int64) int {
 			if s == nil {
 				break
 			}
-			var d port.Desc
-			if !w.port.Alloc(&d) {
+			d := &w.hd // a local would escape through the interface call
+			if !w.port.Alloc(d) {
 				w.c.drops[verdict.HandoffFull].inc()
 				r.Next()
 				continue
@@ -193,7 +196,7 @@ func (w *Worker) drainHandoffs(now int64) int {
 			d.Link = s.Link
 			r.Next()
 			w.c.handoffIn.inc()
-			w.handle(&d, now, true)
+			w.handle(d, now, true)
 			total++
 		}
 		r.Release()
