@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 
 	"github.com/spf13/pflag"
@@ -27,6 +28,7 @@ type options struct {
 	socket     string
 	queues     int
 	cpus       []int
+	noPin      bool
 	connMax    int
 	frames     int
 	verbose    bool
@@ -38,7 +40,8 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringArrayVarP(&o.interfaces, "interface", "i", nil, "interface to serve (repeatable)")
 	fs.StringVar(&o.socket, "socket", client.SocketPath(), "control socket path (env XLVS_SOCKET)")
 	fs.IntVar(&o.queues, "queues", 0, "queues (workers) per interface; 0: the interface's RX queue count")
-	fs.IntSliceVar(&o.cpus, "cpus", nil, "CPUs to pin workers to, worker i on cpus[i % len]")
+	fs.IntSliceVar(&o.cpus, "cpus", nil, "CPUs to pin workers to, worker i on cpus[i % len] (default: worker i on CPU i mod the CPU count)")
+	fs.BoolVar(&o.noPin, "no-pin", false, "do not pin workers to CPUs")
 	fs.IntVar(&o.connMax, "conn-max", 1<<20, "connection table capacity per worker")
 	fs.IntVar(&o.frames, "frames", 4096, "UMEM frames per interface and worker")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "log debug messages")
@@ -56,6 +59,19 @@ func parseFlags(args []string) (*options, error) {
 	}
 	if o.connMax < 1024 {
 		return nil, fmt.Errorf("invalid --conn-max %d: must be at least 1024", o.connMax)
+	}
+	if o.noPin && len(o.cpus) > 0 {
+		return nil, fmt.Errorf("--cpus and --no-pin exclude each other")
+	}
+	if len(o.cpus) == 0 && !o.noPin {
+		for i := 0; i < runtime.NumCPU(); i++ {
+			o.cpus = append(o.cpus, i)
+		}
+	}
+	for _, c := range o.cpus {
+		if c < 0 || c >= runtime.NumCPU() {
+			return nil, fmt.Errorf("invalid CPU %d in --cpus: this machine has CPUs 0..%d", c, runtime.NumCPU()-1)
+		}
 	}
 	return o, nil
 }
