@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"syscall"
 
 	"github.com/xlvs/xlvs/ctrl/api"
+	"github.com/xlvs/xlvs/ctrl/client"
 )
 
 // Client sends one request to xlvsd (or to an in-process model in tests).
@@ -147,7 +147,7 @@ func (r *run) connect() bool {
 	} else {
 		sock := r.env.Socket
 		if sock == "" {
-			sock = DefaultSocketPath()
+			sock = client.SocketPath()
 		}
 		r.errorf("Can't initialize ipvs: %s\nAre you sure that xlvsd is running and serving its control socket at %s (set XLVS_SOCKET to use another)?",
 			dialReason(err), sock)
@@ -166,15 +166,6 @@ func dialReason(err error) string {
 		return strerror(errno)
 	}
 	return err.Error()
-}
-
-// DefaultSocketPath is the control socket xlvsadm uses: $XLVS_SOCKET, else
-// /run/xlvs/xlvs.sock.
-func DefaultSocketPath() string {
-	if p := os.Getenv("XLVS_SOCKET"); p != "" {
-		return p
-	}
-	return "/run/xlvs/xlvs.sock"
 }
 
 // do sends req. On failure it prints the error text for the request and
