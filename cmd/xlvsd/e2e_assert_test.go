@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xlvs/xlvs/internal/labtraffic"
 	"github.com/xlvs/xlvs/internal/netlab"
 )
 
@@ -192,4 +193,51 @@ func (l *longConn) close(t *testing.T) {
 		t.Fatalf("closing the connection to %s: %d extra bytes, %v", l.server, len(rest), err)
 	}
 	l.c.Close()
+}
+
+// udpFlows sends n datagrams to addr from the client, each from its own
+// source port firstPort+i (so each is a new flow for the director: fresh
+// sockets with kernel-chosen ports may reuse a port, and a reused port is
+// the same IPVS connection), checks each answer byte for byte and returns
+// how many each real server answered.
+func (h *harness) udpFlows(addr netip.AddrPort, n int, firstPort uint16) map[string]int {
+	t := h.t
+	t.Helper()
+	src := labtraffic.ClientAddr4
+	if addr.Addr().Is6() {
+		src = labtraffic.ClientAddr6
+	}
+	per := map[string]int{}
+	buf := make([]byte, 2048)
+	for i := range n {
+		laddr := net.UDPAddrFromAddrPort(netip.AddrPortFrom(src, firstPort+uint16(i)))
+		var c *net.UDPConn
+		err := h.dr.Client.Do(func() (err error) {
+			c, err = net.DialUDP("udp", laddr, net.UDPAddrFromAddrPort(addr))
+			return err
+		})
+		if err != nil {
+			t.Fatalf("udp socket %v -> %v: %v", laddr, addr, err)
+		}
+		data := []byte(fmt.Sprintf("datagram %d from %v", i, laddr))
+		var answer []byte
+		for try := 0; try < 5 && answer == nil; try++ {
+			if _, err := c.Write(data); err != nil {
+				c.Close()
+				t.Fatalf("udp %v -> %v: %v", laddr, addr, err)
+			}
+			_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
+			if m, err := c.Read(buf); err == nil {
+				answer = buf[:m]
+			}
+		}
+		c.Close()
+		name, echo, ok := bytes.Cut(answer, []byte{'\n'})
+		if !ok || !bytes.Equal(echo, data) {
+			t.Fatalf("udp %v -> %v: answer %q, want a name line and %q", laddr, addr, answer, data)
+		}
+		per[string(name)]++
+	}
+	t.Logf("udp %v: %d flows answered by %v", addr, n, per)
+	return per
 }

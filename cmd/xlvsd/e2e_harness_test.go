@@ -5,9 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -131,7 +134,8 @@ func (h *harness) startDirector(extra ...string) *director {
 	t.Helper()
 	h.runs++
 	d := &director{h: h, run: h.runs, log: &lockedBuffer{}, done: make(chan struct{})}
-	args := append([]string{"--interface", "eth0", "--socket", h.socket}, extra...)
+	// --verbose: next-hop changes and such in the log attached to a failure.
+	args := append([]string{"--interface", "eth0", "--socket", h.socket, "--verbose"}, extra...)
 	d.cmd = exec.Command(filepath.Join(h.bin, "xlvsd"), args...)
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
 	if err := h.dr.Director.Start(d.cmd); err != nil {
@@ -154,6 +158,15 @@ func (h *harness) startDirector(extra ...string) *director {
 		}
 		if code := d.terminate(); code != 0 {
 			t.Errorf("xlvsd run %d: exit code %d after SIGTERM at cleanup, want 0", d.run, code)
+		}
+	})
+	t.Cleanup(func() {
+		select {
+		case <-d.done:
+		default:
+			if t.Failed() {
+				t.Logf("xlvsd run %d counters at failure: %s", d.run, h.tryCounters())
+			}
 		}
 	})
 	deadline := time.Now().Add(30 * time.Second)
@@ -284,6 +297,42 @@ func (h *harness) counters() map[string]uint64 {
 		t.Fatal("get counters: empty answer")
 	}
 	return resp.Counters
+}
+
+// quiesce waits until the workers have seen no frame for 300ms, so that
+// counter deltas are due to what the test sends next.
+func (h *harness) quiesce() {
+	h.t.Helper()
+	last := h.counters()["rx-packets"]
+	since := time.Now()
+	waitFor(h.t, 10*time.Second, func() (bool, string) {
+		n := h.counters()["rx-packets"]
+		if n != last {
+			last, since = n, time.Now()
+		}
+		return time.Since(since) >= 300*time.Millisecond, "the workers keep receiving frames"
+	})
+}
+
+// tryCounters returns the counters formatted for a failure message, or
+// why they could not be read.
+func (h *harness) tryCounters() string {
+	c, err := client.Dial(h.socket)
+	if err != nil {
+		return err.Error()
+	}
+	defer c.Close()
+	resp, err := c.Do(&api.Request{Op: api.OpGetCounters})
+	if err != nil {
+		return err.Error()
+	}
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(resp.Counters)) {
+		if v := resp.Counters[k]; v != 0 {
+			fmt.Fprintf(&b, " %s=%d", k, v)
+		}
+	}
+	return b.String()
 }
 
 // waitFor polls cond every 20ms until it reports true or limit passes; it

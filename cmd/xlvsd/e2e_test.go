@@ -8,11 +8,13 @@ package main
 // skip otherwise.
 
 import (
+	"context"
 	"net/netip"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xlvs/xlvs/ctrl/api"
 	"github.com/xlvs/xlvs/ctrl/client"
@@ -113,9 +115,11 @@ func TestDRTCPAndUDPBothFamilies(t *testing.T) {
 	}
 
 	const datagrams = 20
-	rep := h.traffic(labtraffic.Plan{UDP: []string{vip4udp.String(), vip6udp.String()}, Datagrams: datagrams})
-	for _, tg := range rep.Targets {
-		checkSplit(t, tg, map[string]int{"rs1": datagrams / 2, "rs2": datagrams / 2})
+	for i, vip := range []netip.AddrPort{vip4udp, vip6udp} {
+		per := h.udpFlows(vip, datagrams, uint16(40000+100*i))
+		if per["rs1"] != datagrams/2 || per["rs2"] != datagrams/2 {
+			t.Errorf("udp %s: %d flows answered by %v, want half each", vip, datagrams, per)
+		}
 	}
 
 	// Closed TCP connections are in FIN_WAIT (DR sees the client side
@@ -160,5 +164,38 @@ func TestWRRRatio(t *testing.T) {
 		{rip(labtraffic.VIP4, 0, 80), "Route", 1, 0, 10},
 		{rip(labtraffic.VIP4, 1, 80), "Route", 3, 0, 30},
 	}}))
+	checkFrameAccounting(t, d.stop(), 1)
+}
+
+// TestRRAlternatesAcrossIdleGaps checks that rr keeps its place in the list
+// while no connection arrives: IPVS moves an rr service's position only
+// when it schedules or when that service's real servers change, so
+// connections a few seconds apart still alternate. (xlvsd republishes its
+// configuration every 5 s to reclaim deleted real servers; that must not
+// restart the schedulers.)
+func TestRRAlternatesAcrossIdleGaps(t *testing.T) {
+	h := newHarness(t, "e2eidle", labtraffic.DROptions{})
+	d := h.startDirector()
+	h.addService("-t", labtraffic.VIP4, labtraffic.TCPPort, "rr", 1, 1)
+	round := func() string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		name, _, err := labtraffic.TCPRound(ctx, h.dr.Client, vip4tcp.String(), []byte("hello"), 20*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return name
+	}
+	var got []string
+	for i := range 3 {
+		if i > 0 {
+			time.Sleep(6 * time.Second) // idle: longer than xlvsd's periodic refresh
+		}
+		got = append(got, round())
+	}
+	if got[0] == got[1] || got[1] == got[2] {
+		t.Errorf("rr with connections 6 s apart went to %v, want alternating real servers", got)
+	}
 	checkFrameAccounting(t, d.stop(), 1)
 }

@@ -14,7 +14,17 @@ func (m *Model) publishLocked() {
 	m.gen++
 	var svcs []snapshot.Service
 	var dests []snapshot.Dest
+	// Watch first: a real server just added is resolved (from the
+	// kernel's neighbour table, if known) before its next hop is compiled.
 	var watch []netip.Addr
+	for _, s := range m.svcs {
+		for _, d := range s.dests {
+			watch = append(watch, d.Addr)
+		}
+	}
+	if m.cfg.NextHops != nil {
+		m.cfg.NextHops.Watch(watch)
+	}
 	for _, s := range m.svcs {
 		ss := snapshot.Service{
 			ID: s.slot, Proto: uint8(s.Key.Protocol), Family: family(s.Key.Addr),
@@ -27,15 +37,11 @@ func (m *Model) publishLocked() {
 			d := s.dests[i]
 			ss.Dests = append(ss.Dests, d.slot)
 			dests = append(dests, m.compileDest(d, true))
-			watch = append(watch, d.Addr)
 		}
 		svcs = append(svcs, ss)
 	}
 	for _, d := range m.trash {
 		dests = append(dests, m.compileDest(d, false))
-	}
-	if m.cfg.NextHops != nil {
-		m.cfg.NextHops.Watch(watch)
 	}
 	snap, err := snapshot.Build(m.gen, svcs, dests, m.timeouts)
 	if err != nil {

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"slices"
+
 	"github.com/xlvs/xlvs/dataplane/conntrack"
 	"github.com/xlvs/xlvs/dataplane/packet"
 	"github.com/xlvs/xlvs/dataplane/snapshot"
@@ -15,9 +17,15 @@ type svcState struct {
 	slots []uint32 // dests[i] is destination slot slots[i]
 }
 
-// apply switches to snapshot s: scheduler state is rebuilt from the
-// worker's current counts, as dpvs re-initialises schedulers on update.
+// apply switches to snapshot s. A service whose scheduling inputs are
+// unchanged keeps its scheduler instance, as IPVS touches a scheduler only
+// when its own service or real servers change: republishing the same
+// configuration (the control plane's periodic refresh, a next hop that
+// changed) must not send rr and wrr back to the head of their lists. Other
+// services' schedulers are rebuilt from the worker's current counts, as
+// dpvs re-initialises schedulers on update.
 func (w *Worker) apply(s *snapshot.Snapshot) {
+	prev, prevSvcs := w.snap, w.svcs
 	// The overload flag persists across updates, as the kernel keeps it
 	// unless the thresholds change (sched.SetThresholds).
 	for _, st := range w.svcs {
@@ -39,6 +47,14 @@ func (w *Worker) apply(s *snapshot.Snapshot) {
 			continue
 		}
 		st := &w.svcs[i]
+		if i < len(prevSvcs) && prevSvcs[i].sched != nil && sameScheduling(prev, s, i) {
+			*st = prevSvcs[i]
+			for j, slot := range st.slots {
+				w.destIdx[slot] = int32(j)
+				w.overloaded[slot] = false // kept in st.dests[j].Flags
+			}
+			continue
+		}
 		for _, slot := range svc.Dests {
 			d := &s.Dests[slot]
 			if !d.Available {
@@ -67,6 +83,32 @@ func (w *Worker) apply(s *snapshot.Snapshot) {
 		}
 		st.sched = f(st.dests, sched.Flags(svc.SchedFlags))
 	}
+}
+
+// sameScheduling reports whether service slot i schedules over the same
+// inputs in snapshots a and b: scheduler, flags, and the same available
+// destinations in the same order with the same addresses, weights and
+// thresholds. Next hops do not matter.
+func sameScheduling(a, b *snapshot.Snapshot, i int) bool {
+	if a == nil || i >= len(a.Services) {
+		return false
+	}
+	sa, sb := &a.Services[i], &b.Services[i]
+	if sa.Family == 0 || sa.ID != sb.ID || sa.Sched != sb.Sched || sa.SchedFlags != sb.SchedFlags ||
+		!slices.Equal(sa.Dests, sb.Dests) {
+		return false
+	}
+	for _, slot := range sb.Dests {
+		if int(slot) >= len(a.Dests) {
+			return false
+		}
+		da, db := &a.Dests[slot], &b.Dests[slot]
+		if da.Available != db.Available || da.Addr != db.Addr || da.Port != db.Port ||
+			da.Weight != db.Weight || da.UThreshold != db.UThreshold || da.LThreshold != db.LThreshold {
+			return false
+		}
+	}
+	return true
 }
 
 // pick schedules a new connection of service svc; it returns a destination

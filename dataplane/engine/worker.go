@@ -126,9 +126,13 @@ func (w *Worker) Poll(now int64) int {
 
 // handle processes one frame and queues it for transmission, a drop or a
 // handoff.
+// Frames that arrive by handoff were counted as received by the worker
+// that took them off the wire; here they count as handoff-in only.
 func (w *Worker) handle(d *port.Desc, now int64, handedOff bool) {
-	w.c.rxPackets.inc()
-	w.c.rxBytes.add(uint64(d.Len))
+	if !handedOff {
+		w.c.rxPackets.inc()
+		w.c.rxBytes.add(uint64(d.Len))
+	}
 	switch to, v := w.process(d, now, handedOff); v {
 	case verdict.Tx:
 		w.tx[w.ntx] = *d
