@@ -1,4 +1,3 @@
-// Package client talks to xlvsd's control socket.
 package client
 
 import (

@@ -29,7 +29,9 @@ func validateDest(s *service, d *api.Dest) *api.Error {
 	if d.UThreshold > math.MaxInt32 || d.LThreshold > math.MaxInt32 {
 		return api.NewError(api.CodeInvalid, "Invalid operation.  Possibly wrong module version, address not unicast, ...")
 	}
-	if d.LThreshold > d.UThreshold && d.UThreshold != 0 {
+	// ip_vs_add_dest/ip_vs_edit_dest compare the two as they are: an
+	// l_threshold without a u_threshold is out of range too.
+	if d.LThreshold > d.UThreshold {
 		return api.NewError(api.CodeRange, "Numerical result out of range")
 	}
 	if d.Addr.Is4() != s.Key.Addr.Is4() && d.Method != api.MethodTunnel {

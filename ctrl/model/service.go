@@ -74,11 +74,14 @@ func (m *Model) addServiceLocked(in *api.Service) *api.Error {
 		return api.NewError(api.CodeInvalid, "missing service")
 	}
 	s := *in
-	if err := validateService(&s); err != nil {
-		return err
-	}
+	// ip_vs_ctl.c looks the service up before it checks the scheduler,
+	// persistence engine or flags: an existing key is EEXIST whatever
+	// else the request asks.
 	if _, old := m.findService(s.Key); old != nil {
 		return api.NewError(api.CodeExists, "Service already exists")
+	}
+	if err := validateService(&s); err != nil {
+		return err
 	}
 	slot, ok := m.svcSlots.get()
 	if !ok {

@@ -1,7 +1,3 @@
-// Package server serves the control socket of xlvsd: a unix stream socket
-// (mode 0600) on which each line is one JSON [api.Request] answered by one
-// JSON [api.Response] line. A malformed request gets an error response and
-// the connection is closed; it never affects the daemon.
 package server
 
 import (
@@ -28,8 +24,14 @@ type Handler interface {
 // MaxRequestSize bounds one request line.
 const MaxRequestSize = 1 << 20
 
-// ErrInUse is returned by Listen when another daemon answers on the socket.
-var ErrInUse = errors.New("control socket in use by a running daemon")
+// Errors from Listen.
+var (
+	// ErrInUse: another daemon answers on the socket.
+	ErrInUse = errors.New("control socket in use by a running daemon")
+	// ErrNotSocket: something other than a socket is at the path; Listen
+	// never removes it.
+	ErrNotSocket = errors.New("exists and is not a socket")
+)
 
 // Server is a running control socket.
 type Server struct {
@@ -39,16 +41,23 @@ type Server struct {
 	log  *slog.Logger
 	wg   sync.WaitGroup
 	mu   sync.Mutex
-	conn map[net.Conn]struct{}
+	conn map[net.Conn]struct{} // nil once Close ran
 }
 
-// Listen creates the socket at path, replacing a stale socket file left by
-// a daemon that died, and refusing if a live daemon answers there.
+// Listen creates the socket at path (log may be nil), replacing a stale socket file left by
+// a daemon that died. It refuses with [ErrInUse] if a live daemon answers
+// there and with [ErrNotSocket] if the path holds anything but a socket.
 func Listen(path string, h Handler, log *slog.Logger) (*Server, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("create socket directory: %w", err)
 	}
-	if _, err := os.Lstat(path); err == nil {
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.Mode().Type() != os.ModeSocket {
+			return nil, fmt.Errorf("%s: %w", path, ErrNotSocket)
+		}
 		c, err := net.DialTimeout("unix", path, time.Second)
 		if err == nil {
 			c.Close()
@@ -62,7 +71,10 @@ func Listen(path string, h Handler, log *slog.Logger) (*Server, error) {
 			return nil, fmt.Errorf("remove stale socket: %w", err)
 		}
 	}
+	// The socket is born 0600: no window with umask permissions.
+	old := syscall.Umask(0o177)
 	ln, err := net.Listen("unix", path)
+	syscall.Umask(old)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", path, err)
 	}
@@ -84,9 +96,16 @@ func (s *Server) accept() {
 			return
 		}
 		s.mu.Lock()
+		if s.conn == nil {
+			// Accepted just before Close closed the listener: Close has
+			// already closed the connections it knew of.
+			s.mu.Unlock()
+			c.Close()
+			return
+		}
 		s.conn[c] = struct{}{}
-		s.mu.Unlock()
 		s.wg.Add(1)
+		s.mu.Unlock()
 		go s.serve(c)
 	}
 }
@@ -162,6 +181,7 @@ func (s *Server) Close() error {
 	for c := range s.conn {
 		c.Close()
 	}
+	s.conn = nil
 	s.mu.Unlock()
 	s.wg.Wait()
 	os.Remove(s.path)

@@ -1,0 +1,2 @@
+// Package client talks to xlvsd's control socket.
+package client
