@@ -3,7 +3,10 @@ package engine
 import (
 	"testing"
 
+	"github.com/xlvs/xlvs/dataplane/handoff"
 	"github.com/xlvs/xlvs/dataplane/packet"
+	"github.com/xlvs/xlvs/dataplane/port"
+	"github.com/xlvs/xlvs/dataplane/port/memport"
 	"github.com/xlvs/xlvs/dataplane/verdict"
 )
 
@@ -96,3 +99,39 @@ func TestHandoffRingFullIsCountedDrop(t *testing.T) {
 }
 
 func ptr16(a [16]byte) *[16]byte { return &a }
+
+// TestOversizedHandoffDroppedWithoutPublishingASlot: a frame larger than a
+// handoff slot is counted as frame-too-big and the owner receives nothing
+// (no empty or stale slot is published).
+func TestOversizedHandoffDroppedWithoutPublishingASlot(t *testing.T) {
+	p0, p1 := memport.New(64, 8192, 1), memport.New(64, 8192, 1)
+	cfg := DefaultConfig()
+	cfg.ConnCapacity = 1024
+	eng, err := New(cfg, []port.Port{p0, p1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, 1, "rr") // borrow its snapshot
+	eng.Publish(f.eng.Snapshot())
+	c := client(0)
+	for i := 1; owner(ptr16(c.As16()), 1000, 2) != 1; i++ {
+		c = client(i)
+	}
+	big := tcpFrame(c, 1000, vip4, packet.TCPSyn, make([]byte, handoff.SlotSize))
+	if err := p0.Inject(0, big); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 4; i++ {
+		eng.Workers()[0].Poll(1)
+		eng.Workers()[1].Poll(1)
+	}
+	if d := eng.WorkerCounters(0).Drops[verdict.FrameTooBig]; d != 1 {
+		t.Errorf("frame-too-big drops %d, want 1", d)
+	}
+	if c1 := eng.WorkerCounters(1); c1.HandoffIn != 0 || c1.RxPackets != 0 || len(p1.TakeTx()) != 0 {
+		t.Errorf("owner received something: %+v", c1)
+	}
+	if p0.FreeFrames() != 64 {
+		t.Errorf("port 0 holds %d free frames, want 64", p0.FreeFrames())
+	}
+}

@@ -152,14 +152,15 @@ func (w *Worker) queueFree(d *port.Desc) {
 
 // handoff copies the frame into the owner's ring.
 func (w *Worker) handoff(d *port.Desc, to int) {
-	s := w.out[to].Reserve()
-	if s == nil {
-		w.out[to].Dropped.Add(1)
-		w.c.drops[verdict.HandoffFull].inc()
+	// Check the size before reserving: a reserved slot is published with
+	// the batch whether or not it was filled.
+	if d.Len > handoff.SlotSize {
+		w.c.drops[verdict.FrameTooBig].inc()
 		return
 	}
-	if int(d.Len) > len(s.Data) {
-		w.c.drops[verdict.FrameTooBig].inc()
+	s := w.out[to].Reserve()
+	if s == nil {
+		w.c.drops[verdict.HandoffFull].inc()
 		return
 	}
 	s.Len = uint16(copy(s.Data[:], w.buf[d.Addr:d.Addr+uint64(d.Len)]))

@@ -21,17 +21,16 @@ type pad [64]byte
 // Ring is a bounded SPSC ring of slots. Exactly one goroutine may produce
 // (Reserve/Publish) and exactly one may consume (Peek/Release).
 type Ring struct {
-	_       pad
-	head    atomic.Uint32 // next slot to consume; written by the consumer
-	_       pad
-	tail    atomic.Uint32 // next slot to fill; written by the producer
-	_       pad
-	ptail   uint32 // producer's unpublished tail
-	chead   uint32 // consumer's cached head
-	_       pad
-	mask    uint32
-	slots   []Slot
-	Dropped atomic.Uint64 // frames refused because the ring was full
+	_     pad
+	head  atomic.Uint32 // next slot to consume; written by the consumer
+	_     pad
+	tail  atomic.Uint32 // next slot to fill; written by the producer
+	_     pad
+	ptail uint32 // producer's unpublished tail
+	chead uint32 // consumer's cached head
+	_     pad
+	mask  uint32
+	slots []Slot
 }
 
 // New returns a ring of size slots; size must be a power of two.

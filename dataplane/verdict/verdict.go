@@ -15,7 +15,6 @@ const (
 	Drop     Verdict = iota // drop
 	Tx                      // tx
 	Handoff                 // handoff
-	Continue                // continue
 )
 
 // DropReason says why a frame was dropped. Zero means "not dropped".

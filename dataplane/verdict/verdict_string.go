@@ -11,12 +11,11 @@ func _() {
 	_ = x[Drop-0]
 	_ = x[Tx-1]
 	_ = x[Handoff-2]
-	_ = x[Continue-3]
 }
 
-const _Verdict_name = "droptxhandoffcontinue"
+const _Verdict_name = "droptxhandoff"
 
-var _Verdict_index = [...]uint8{0, 4, 6, 13, 21}
+var _Verdict_index = [...]uint8{0, 4, 6, 13}
 
 func (i Verdict) String() string {
 	idx := int(i) - 0
