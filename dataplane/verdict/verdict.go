@@ -12,9 +12,9 @@ type Verdict uint8
 
 // Verdicts returned by the per-packet path.
 const (
-	Drop     Verdict = iota // drop
-	Tx                      // tx
-	Handoff                 // handoff
+	Drop    Verdict = iota // drop
+	Tx                     // tx
+	Handoff                // handoff
 )
 
 // DropReason says why a frame was dropped. Zero means "not dropped".
