@@ -1,0 +1,13 @@
+package conntrack
+
+// Connection flags stored in [Entry.Flags]. The table itself never reads
+// them; they are shared here so that the engine, which sets them, and the
+// connection listing, which shows them, agree.
+const (
+	// FlagTemplate marks a persistence template: an entry that pins a
+	// client (or its netmask) to a real server for the persistence
+	// timeout, as IPVS's IP_VS_CONN_F_TEMPLATE connections do. Its key has
+	// client port 0 and, for port-0 and firewall-mark services, virtual
+	// port 0.
+	FlagTemplate uint8 = 1 << 0
+)
