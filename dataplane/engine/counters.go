@@ -74,3 +74,22 @@ type destCounters struct {
 	outPkts, outBytes      counter
 	_                      [8]byte
 }
+
+// ServiceStats are the counters of one service slot, summed over workers:
+// what IPVS keeps in a service's own ip_vs_stats. They are counted per
+// packet beside the destination's, so deleting a real server does not
+// lower its service's totals.
+type ServiceStats struct {
+	Conns    uint64 // connections scheduled by the service
+	InPkts   uint64
+	InBytes  uint64
+	OutPkts  uint64
+	OutBytes uint64
+}
+
+// svcCounters are one worker's counters of one service slot.
+type svcCounters struct {
+	conns, inPkts, inBytes counter
+	outPkts, outBytes      counter
+	_                      [24]byte
+}

@@ -38,6 +38,7 @@ type Engine struct {
 	cfg     Config
 	wg      sync.WaitGroup
 	running atomic.Bool
+	listMu  sync.Mutex // one connection listing at a time (mailbox.go)
 }
 
 // ErrNoPorts is returned by New without ports.
@@ -112,7 +113,9 @@ func (e *Engine) Start() error {
 				}
 			}
 			errs <- nil
+			w.running.Store(true)
 			w.run(epoch)
+			w.running.Store(false)
 		}()
 	}
 	for range e.workers {
@@ -149,6 +152,23 @@ func (e *Engine) WorkerCounters(i int) Counters {
 	e.workers[i].c.snapshot(&c)
 	c.ConnCapacity = uint64(e.workers[i].ct.Cap())
 	return c
+}
+
+// ServiceStats sums the counters of service slot id over all workers.
+func (e *Engine) ServiceStats(id uint32) ServiceStats {
+	var s ServiceStats
+	if id >= snapshot.MaxServices {
+		return s
+	}
+	for _, w := range e.workers {
+		c := &w.svc[id]
+		s.Conns += c.conns.load()
+		s.InPkts += c.inPkts.load()
+		s.InBytes += c.inBytes.load()
+		s.OutPkts += c.outPkts.load()
+		s.OutBytes += c.outBytes.load()
+	}
+	return s
 }
 
 // DestStats sums the counters of destination slot id over all workers.

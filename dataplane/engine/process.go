@@ -52,6 +52,9 @@ func (w *Worker) process(d *port.Desc, now int64, handedOff bool) (int, verdict.
 	dc := &w.dest[e.Dest]
 	dc.inPkts.inc()
 	dc.inBytes.add(uint64(m.IPLen))
+	sc := &w.svc[dest.Service]
+	sc.inPkts.inc()
+	sc.inBytes.add(uint64(m.IPLen))
 	switch dest.Method {
 	case snapshot.MethodRoute:
 		return w.xmitDR(d, frame, dest)
@@ -88,6 +91,7 @@ func (w *Worker) newConn(svc *snapshot.Service, key *conntrack.Key, m *packet.Me
 	}
 	w.countConn(slot, false, +1)
 	w.dest[slot].conns.inc()
+	w.svc[svc.ID].conns.inc()
 	w.c.connsCreated.inc()
 	return idx, verdict.None
 }

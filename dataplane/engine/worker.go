@@ -42,6 +42,7 @@ type Worker struct {
 	overloaded []bool
 	thresholds [][2]uint32
 	dest       []destCounters
+	svc        []svcCounters // by service slot
 
 	in, out []*handoff.Ring // in[from], out[to]; nil at own index
 	dirty   []bool          // out rings with unpublished slots
@@ -59,6 +60,7 @@ type Worker struct {
 
 	c    workerCounters
 	stop atomic.Bool
+	mailbox
 }
 
 func newWorker(id, n int, p port.Port, cfg Config, snap *atomic.Pointer[snapshot.Snapshot]) *Worker {
@@ -68,6 +70,7 @@ func newWorker(id, n int, p port.Port, cfg Config, snap *atomic.Pointer[snapshot
 		snapp:      snap,
 		destIdx:    make([]int32, snapshot.MaxDests),
 		dest:       make([]destCounters, snapshot.MaxDests),
+		svc:        make([]svcCounters, snapshot.MaxServices),
 		overloaded: make([]bool, snapshot.MaxDests),
 		thresholds: make([][2]uint32, snapshot.MaxDests),
 		in:         make([]*handoff.Ring, n),
@@ -105,6 +108,7 @@ func (w *Worker) Poll(now int64) int {
 	if s := w.snapp.Load(); s != w.snap {
 		w.apply(s)
 	}
+	w.checkMailbox(now)
 	n := w.port.Receive(w.rx[:])
 	if w.snap == nil {
 		w.port.Free(w.rx[:n])
