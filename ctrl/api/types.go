@@ -130,4 +130,9 @@ type Conn struct {
 	State    string     `json:"state"`
 	Expires  uint32     `json:"expires"` // seconds left
 	Template bool       `json:"template,omitempty"`
+	// PEName and PEData are the persistence engine's name and its text
+	// for the entry (ipvsadm -L -c --persistent-conn), e.g. "sip" and a
+	// Call-ID; empty without a persistence engine.
+	PEName string `json:"pe_name,omitempty"`
+	PEData string `json:"pe_data,omitempty"`
 }

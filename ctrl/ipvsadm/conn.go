@@ -30,9 +30,9 @@ func connProtoName(p uint16) string {
 
 // ListConns writes ipvsadm -L -c's listing (list_conn/print_conn) of
 // conns, in the order given. With FmtPersistentConn the title has the
-// persistence engine columns; api.Conn carries no persistence-engine data
-// yet, so every entry prints in the short form, as ipvsadm does for entries
-// without it. names may be nil.
+// persistence engine columns and entries with persistence-engine data
+// show it; entries without print in the short form, as ipvsadm does for
+// kernel lines with fewer fields. names may be nil.
 func ListConns(w io.Writer, conns []api.Conn, f Format, names Names) error {
 	ew := &errWriter{w: w}
 	ew.print("IPVS connection entries\n")
@@ -53,8 +53,13 @@ func ListConns(w io.Writer, conns []api.Conn, f Format, names Names) error {
 			return addrPortName(a, port, proto, numeric, names)
 		}
 		expire := fmt.Sprintf("%02d:%02d", c.Expires/60, c.Expires%60)
-		ew.print(fmt.Sprintf("%-3s %-6s %-11s %s %s %s\n", connProtoName(c.Protocol), expire, c.State,
-			padRight(name(c.Client, c.CPort), 18), padRight(name(c.Virtual, c.VPort), 18), name(c.Dest, c.DPort)))
+		src, virt, dst := padRight(name(c.Client, c.CPort), 18), padRight(name(c.Virtual, c.VPort), 18), name(c.Dest, c.DPort)
+		if f&FmtPersistentConn != 0 && c.PEName != "" && c.PEData != "" {
+			ew.print(fmt.Sprintf("%-3s %-6s %-11s %s %s %s %s %s\n", connProtoName(c.Protocol), expire, c.State,
+				src, virt, padRight(dst, 16), padRight(c.PEName, 18), c.PEData))
+			continue
+		}
+		ew.print(fmt.Sprintf("%-3s %-6s %-11s %s %s %s\n", connProtoName(c.Protocol), expire, c.State, src, virt, dst))
 	}
 	return ew.err
 }
