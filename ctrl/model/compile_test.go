@@ -224,6 +224,7 @@ func TestCountersAndStats(t *testing.T) {
 	s2 := destSlot(t, h.last(), k, "198.18.1.2", 80)
 	h.st.set(s1, engine.DestStats{ActiveConns: 3, InactConns: 4, Conns: 10, InPkts: 100, InBytes: 1000, OutPkts: 90, OutBytes: 9000})
 	h.st.set(s2, engine.DestStats{ActiveConns: 1, Conns: 5, InPkts: 50, InBytes: 500})
+	h.st.setSvc(snapService(t, h.last(), k).ID, engine.ServiceStats{Conns: 15, InPkts: 150, OutPkts: 90, InBytes: 1500, OutBytes: 9000})
 
 	svc := h.ok(&api.Request{Op: api.OpGetService, Service: &api.Service{Key: k}}).Services[0]
 	d2, d1 := svc.Dests[0], svc.Dests[1]
@@ -234,7 +235,7 @@ func TestCountersAndStats(t *testing.T) {
 		t.Errorf("198.18.1.2 counters %+v", d2)
 	}
 	if svc.Stats != (api.Stats{Conns: 15, InPkts: 150, OutPkts: 90, InBytes: 1500, OutBytes: 9000}) {
-		t.Errorf("service counters %+v, want the sums", svc.Stats)
+		t.Errorf("service counters %+v, want the dataplane's", svc.Stats)
 	}
 
 	m := model.New(model.Config{Counters: func() map[string]uint64 { return map[string]uint64{"rx": 7} }})

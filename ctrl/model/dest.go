@@ -82,6 +82,7 @@ func (m *Model) addDestLocked(sk *api.Service, in *api.Dest) *api.Error {
 			return api.NewError(api.CodeNoMem, "Memory allocation problem")
 		}
 		nd = &dest{slot: slot}
+		m.startDest(nd)
 	}
 	nd.Dest, nd.svc, nd.svcSlot = d, s.Key, s.slot
 	s.dests = append(s.dests, nd)
@@ -107,12 +108,18 @@ func (m *Model) editDestLocked(sk *api.Service, in *api.Dest) *api.Error {
 		return err
 	}
 	d := *in
-	if err := validateDest(s, &d); err != nil {
-		return err
+	// ip_vs_edit_dest checks the weight and the thresholds, then looks
+	// the destination up: an address that could never be added (not
+	// unicast, say) is ENOENT here, not EINVAL.
+	if d.Weight < 0 || d.LThreshold > d.UThreshold {
+		return api.NewError(api.CodeRange, "Numerical result out of range")
 	}
-	_, old := m.findDest(s, d.Addr, d.Port)
+	_, old := m.findDest(s, d.Addr.Unmap(), d.Port)
 	if old == nil {
 		return api.NewError(api.CodeNotFound, "No such destination")
+	}
+	if err := validateDest(s, &d); err != nil {
+		return err
 	}
 	old.Dest = d
 	m.cfg.Log.Info("real server edited", "service", keyString(s.Key), "server", addrPort(d.Addr, d.Port), "weight", d.Weight)

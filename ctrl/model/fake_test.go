@@ -61,9 +61,24 @@ func (f *fakeNextHops) lastWatch() []netip.Addr {
 type fakeStats struct {
 	mu    sync.Mutex
 	slots map[uint32]engine.DestStats
+	svcs  map[uint32]engine.ServiceStats
 }
 
-func newFakeStats() *fakeStats { return &fakeStats{slots: map[uint32]engine.DestStats{}} }
+func newFakeStats() *fakeStats {
+	return &fakeStats{slots: map[uint32]engine.DestStats{}, svcs: map[uint32]engine.ServiceStats{}}
+}
+
+func (f *fakeStats) ServiceStats(slot uint32) engine.ServiceStats {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.svcs[slot]
+}
+
+func (f *fakeStats) setSvc(slot uint32, st engine.ServiceStats) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.svcs[slot] = st
+}
 
 func (f *fakeStats) DestStats(slot uint32) engine.DestStats {
 	f.mu.Lock()

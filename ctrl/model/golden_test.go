@@ -152,8 +152,21 @@ func loadScenario(t *testing.T) *harness {
 			t.Fatalf("ipvsadm %s: %+v", strings.Join(args, " "), r)
 		}
 	}
+	// The dataplane counts each packet for its real server and its service.
+	sums := map[uint32]engine.ServiceStats{}
 	for _, s := range scenarioStats {
 		h.st.set(destSlot(t, h.last(), s.svc, s.addr, s.port), s.st)
+		slot := snapService(t, h.last(), s.svc).ID
+		x := sums[slot]
+		x.Conns += s.st.Conns
+		x.InPkts += s.st.InPkts
+		x.OutPkts += s.st.OutPkts
+		x.InBytes += s.st.InBytes
+		x.OutBytes += s.st.OutBytes
+		sums[slot] = x
+	}
+	for slot, x := range sums {
+		h.st.setSvc(slot, x)
 	}
 	return h
 }

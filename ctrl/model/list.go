@@ -22,42 +22,16 @@ func (m *Model) getLocked(in *api.Service) (api.Service, *api.Error) {
 }
 
 // render returns a service as listed: its configuration, its destinations
-// with their connection counts, and counters summed from the dataplane.
+// with their connection counts, and its own counters (stats.go).
 func (m *Model) render(s *service) api.Service {
 	out := s.Service
-	out.Stats = api.Stats{}
+	out.Stats = m.svcStats(s)
 	out.Dests = make([]api.Dest, 0, len(s.dests))
 	for i := len(s.dests) - 1; i >= 0; i-- { // newest first, as IPVS lists them
 		d := s.dests[i]
 		ad := d.Dest
 		m.destStats(d, &ad)
-		addStats(&out.Stats, &ad.Stats)
 		out.Dests = append(out.Dests, ad)
 	}
-	for _, d := range m.trash {
-		if sameKey(d.svc, s.Key) && d.svcSlot == s.slot {
-			var ad api.Dest
-			m.destStats(d, &ad)
-			addStats(&out.Stats, &ad.Stats)
-		}
-	}
 	return out
-}
-
-func (m *Model) destStats(d *dest, out *api.Dest) {
-	if m.cfg.Stats == nil {
-		return
-	}
-	st := m.cfg.Stats.DestStats(d.slot)
-	out.ActiveConns = uint32(st.ActiveConns)
-	out.InactConns = uint32(st.InactConns)
-	out.Stats = api.Stats{Conns: st.Conns, InPkts: st.InPkts, OutPkts: st.OutPkts, InBytes: st.InBytes, OutBytes: st.OutBytes}
-}
-
-func addStats(a, b *api.Stats) {
-	a.Conns += b.Conns
-	a.InPkts += b.InPkts
-	a.OutPkts += b.OutPkts
-	a.InBytes += b.InBytes
-	a.OutBytes += b.OutBytes
 }

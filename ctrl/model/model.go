@@ -19,10 +19,12 @@ type NextHops interface {
 	Lookup(addr netip.Addr) (netinfo.NextHop, bool)
 }
 
-// Stats reads the dataplane's per-destination counters; *engine.Engine
-// implements it.
+// Stats reads the dataplane's per-destination and per-service counters;
+// *engine.Engine implements it. The counters of a slot only grow: the model
+// keeps baselines for -Z and for reused slots (stats.go).
 type Stats interface {
 	DestStats(slot uint32) engine.DestStats
+	ServiceStats(slot uint32) engine.ServiceStats
 }
 
 // Config wires a model to the rest of the daemon.
@@ -41,6 +43,12 @@ type Config struct {
 	Counters func() map[string]uint64
 	// Log receives state changes; nil: discard.
 	Log *slog.Logger
+	// Conns lists the dataplane's connections (OpListConns);
+	// *engine.Engine implements it. nil: no connections.
+	Conns ConnLister
+	// Rates, when set, replaces the model's rate estimator: tests inject
+	// the rates they want listed. nil: the estimator (estimator.go).
+	Rates Rates
 }
 
 // Model is the configuration of one director.
@@ -59,6 +67,7 @@ type service struct {
 	api.Service // configuration fields only; Dests and Stats unused
 	slot        uint32
 	dests       []*dest
+	st          statsState
 }
 
 type dest struct {
@@ -66,6 +75,7 @@ type dest struct {
 	slot     uint32
 	svc      api.ServiceKey
 	svcSlot  uint32
+	st       statsState
 }
 
 // New returns an empty model and publishes its first (empty) snapshot.
@@ -97,6 +107,10 @@ func (m *Model) Refresh() {
 func (m *Model) Do(req *api.Request) *api.Response {
 	if req == nil {
 		return errResp(api.NewError(api.CodeInvalid, "empty request"))
+	}
+	if req.Op == api.OpListConns {
+		// Listing waits for the workers: not under the model's lock.
+		return m.listConns()
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -133,6 +147,10 @@ func (m *Model) Do(req *api.Request) *api.Response {
 		}
 	case api.OpGetTimeouts:
 		resp.Timeouts = m.timeoutsLocked()
+	case api.OpSetTimeouts:
+		err = m.setTimeoutsLocked(req.Timeouts)
+	case api.OpZero:
+		err = m.zeroLocked(req.Service)
 	default:
 		err = api.NewError(api.CodeUnsupported, "operation "+string(req.Op)+" is not supported by xlvs yet")
 	}
@@ -141,7 +159,7 @@ func (m *Model) Do(req *api.Request) *api.Response {
 	}
 	switch req.Op {
 	case api.OpAddService, api.OpEditService, api.OpDelService, api.OpFlush,
-		api.OpAddDest, api.OpEditDest, api.OpDelDest:
+		api.OpAddDest, api.OpEditDest, api.OpDelDest, api.OpSetTimeouts:
 		m.publishLocked()
 	}
 	return resp

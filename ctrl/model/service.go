@@ -87,7 +87,9 @@ func (m *Model) addServiceLocked(in *api.Service) *api.Error {
 	if !ok {
 		return api.NewError(api.CodeNoMem, "Memory allocation problem")
 	}
-	m.svcs = append(m.svcs, &service{Service: s, slot: slot})
+	ns := &service{Service: s, slot: slot}
+	m.startService(ns)
+	m.svcs = append(m.svcs, ns)
 	m.cfg.Log.Info("service added", "service", keyString(s.Key), "scheduler", s.Scheduler)
 	return nil
 }
@@ -97,15 +99,14 @@ func (m *Model) editServiceLocked(in *api.Service) *api.Error {
 		return api.NewError(api.CodeInvalid, "missing service")
 	}
 	s := *in
+	// The kernel looks the service up before anything else: a missing
+	// one is ESRCH whatever the request asks (persistence included).
 	_, old := m.findService(s.Key)
-	if err := validateService(&s); err != nil {
-		if old == nil && err.C != api.CodeUnsupported {
-			return api.NewError(api.CodeNoService, "No such service")
-		}
-		return err
-	}
 	if old == nil {
 		return api.NewError(api.CodeNoService, "No such service")
+	}
+	if err := validateService(&s); err != nil {
+		return err
 	}
 	old.Scheduler, old.Flags, old.Timeout, old.Netmask, old.PE = s.Scheduler, s.Flags, s.Timeout, s.Netmask, s.PE
 	m.cfg.Log.Info("service edited", "service", keyString(s.Key), "scheduler", s.Scheduler)
