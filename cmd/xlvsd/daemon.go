@@ -97,8 +97,10 @@ func start(o *options, log *slog.Logger) (d *daemon, err error) {
 		ConnTabSize: uint32(min(uint64(o.connMax)*uint64(queues), 1<<31)),
 		Publish:     d.publish,
 		Counters:    d.counters,
+		Conns:       d.eng,
 	})
 	go d.refresh()
+	go d.runEstimator()
 	for _, ifi := range ifindexes {
 		if err := d.steer.Attach(ifi); err != nil {
 			return nil, fmt.Errorf("attach XDP to ifindex %d: %w", ifi, err)

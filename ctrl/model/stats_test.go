@@ -3,6 +3,7 @@ package model_test
 import (
 	"context"
 	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -212,6 +213,24 @@ func TestListConns(t *testing.T) {
 	for i := range want {
 		if got[i] != want[i] {
 			t.Errorf("conn %d: %+v\nwant %+v", i, got[i], want[i])
+		}
+	}
+}
+
+// TestKernelLookupOrder: -e and -E look the object up before validating
+// the rest, as ip_vs_ctl.c does (SPEC §1.8).
+func TestKernelLookupOrder(t *testing.T) {
+	h, _, _, _, _ := statsHarness(t)
+	for _, c := range []struct{ args, stderr string }{
+		{"-e -t 198.18.0.1:80 -r 0.0.0.0", "No such destination"},
+		{"-e -t 198.18.0.1:80 -r 198.18.1.9 -m", "No such destination"},
+		{"-e -t 198.18.0.1:80 -r 198.18.1.1 -x 10 -y 20", "Numerical result out of range"},
+		{"-E -t 198.18.0.5:80 -p 600", "No such service"},
+		{"-E -t 198.18.0.5:80 -s bogus", "No such service"},
+		{"-Z -t 198.18.0.5:80", "No such service"},
+	} {
+		if r := ipvsadmRun(h, "", strings.Fields(c.args)...); r != (result{"", c.stderr + "\n", 255}) {
+			t.Errorf("ipvsadm %s: %+v, want 255 %q", c.args, r, c.stderr)
 		}
 	}
 }
