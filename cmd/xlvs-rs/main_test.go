@@ -79,7 +79,7 @@ func TestNotUp(t *testing.T) {
 
 func TestSysctlName(t *testing.T) {
 	for path, want := range map[string]string{
-		"net/ipv4/conf/all/arp_ignore":      "net.ipv4.conf.all.arp_ignore",
+		"net/ipv4/conf/all/arp_ignore":     "net.ipv4.conf.all.arp_ignore",
 		"net/ipv4/conf/eth0.100/rp_filter": "net.ipv4.conf.eth0/100.rp_filter",
 	} {
 		if got := sysctlName(path); got != want {
