@@ -9,7 +9,7 @@ all: build
 
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -o $(BIN)/ ./cmd/xlvsd ./cmd/xlvsadm ./cmd/xlvs-lab
+	$(GO) build -o $(BIN)/ ./cmd/xlvsd ./cmd/xlvsadm ./cmd/xlvs-lab ./cmd/xlvs-rs
 	ln -sf xlvsadm $(BIN)/ipvsadm
 
 vet:

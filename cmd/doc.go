@@ -1,4 +1,5 @@
 // Package cmd groups the xlvs commands: xlvsd (the director daemon),
-// xlvsadm (ipvsadm's command line for it) and xlvs-lab (the network
-// namespace lab). Each lives in its own subdirectory.
+// xlvsadm (ipvsadm's command line for it), xlvs-rs (the real-server
+// helper) and xlvs-lab (the network namespace lab). Each lives in its own
+// subdirectory.
 package cmd
