@@ -11,6 +11,7 @@ import (
 
 	"github.com/xlvs/xlvs/ctrl/model"
 	"github.com/xlvs/xlvs/ctrl/netinfo"
+	"github.com/xlvs/xlvs/ctrl/rules"
 	"github.com/xlvs/xlvs/ctrl/server"
 	"github.com/xlvs/xlvs/dataplane/bpf"
 	"github.com/xlvs/xlvs/dataplane/engine"
@@ -31,13 +32,17 @@ type daemon struct {
 	model    *model.Model
 	srv      *server.Server
 	done     chan struct{}
+	saver    *rules.Saver   // --save-rules (rules.go)
+	metrics  *metricsServer // --metrics-addr (metrics.go)
 }
 
 func start(o *options, log *slog.Logger) (d *daemon, err error) {
 	d = &daemon{log: log, done: make(chan struct{})}
+	// The error returns below set d to nil: tear down what was built.
+	built := d
 	defer func() {
 		if err != nil {
-			d.stop()
+			built.stop()
 		}
 	}()
 	queues := o.queues
@@ -99,6 +104,9 @@ func start(o *options, log *slog.Logger) (d *daemon, err error) {
 		Counters:    d.counters,
 		Conns:       d.eng,
 	})
+	if err := d.loadRules(&o.rulesOptions); err != nil {
+		return nil, err
+	}
 	go d.refresh()
 	go d.runEstimator()
 	for _, ifi := range ifindexes {
@@ -109,7 +117,10 @@ func start(o *options, log *slog.Logger) (d *daemon, err error) {
 	if err := d.eng.Start(); err != nil {
 		return nil, err
 	}
-	if d.srv, err = server.Listen(o.socket, d.model, log); err != nil {
+	if d.srv, err = server.Listen(o.socket, d.controlHandler(), log); err != nil {
+		return nil, err
+	}
+	if err := d.startMetrics(&o.metricsOptions); err != nil {
 		return nil, err
 	}
 	log.Info("xlvsd running", "interfaces", o.interfaces, "queues", queues, "socket", o.socket)
@@ -175,7 +186,7 @@ func (d *daemon) refresh() {
 // stop tears down in the order that returns traffic to the kernel first.
 func (d *daemon) stop() {
 	close(d.done)
-	var errs []error
+	errs := []error{d.metrics.stop()}
 	if d.srv != nil {
 		errs = append(errs, d.srv.Close())
 	}

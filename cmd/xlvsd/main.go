@@ -3,6 +3,7 @@
 // serves the control socket that xlvsadm talks to.
 //
 //	xlvsd --interface eth0 [--interface eth1] [--socket PATH] [--queues N] [--cpus 0,1]
+//	      [--rules FILE [--save-rules]] [--metrics-addr HOST:PORT]
 //
 // SIGTERM or SIGINT detaches XDP, stops the workers, removes the socket and
 // exits 0. The XDP program is attached through a bpf_link owned by the
@@ -11,6 +12,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -32,6 +34,8 @@ type options struct {
 	connMax    int
 	frames     int
 	verbose    bool
+	rulesOptions
+	metricsOptions
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -45,6 +49,8 @@ func parseFlags(args []string) (*options, error) {
 	fs.IntVar(&o.connMax, "conn-max", 1<<20, "connection table capacity per worker")
 	fs.IntVar(&o.frames, "frames", 4096, "UMEM frames per interface and worker")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "log debug messages")
+	o.rulesOptions.addFlags(fs)
+	o.metricsOptions.addFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -53,6 +59,9 @@ func parseFlags(args []string) (*options, error) {
 	}
 	if len(o.interfaces) == 0 {
 		return nil, fmt.Errorf("at least one --interface is required")
+	}
+	if err := errors.Join(o.rulesOptions.check(), o.metricsOptions.check()); err != nil {
+		return nil, err
 	}
 	if o.queues < 0 || o.queues > 64 {
 		return nil, fmt.Errorf("invalid --queues %d: must be 0..64", o.queues)

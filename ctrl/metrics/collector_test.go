@@ -1,0 +1,331 @@
+package metrics_test
+
+import (
+	"errors"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/xlvs/xlvs/ctrl/api"
+	"github.com/xlvs/xlvs/ctrl/ipvsadm"
+	"github.com/xlvs/xlvs/ctrl/metrics"
+	"github.com/xlvs/xlvs/ctrl/model"
+	"github.com/xlvs/xlvs/dataplane/engine"
+	"github.com/xlvs/xlvs/dataplane/snapshot"
+	"github.com/xlvs/xlvs/dataplane/verdict"
+)
+
+// fakeStats is the dataplane's per-destination counters, keyed by real
+// server address and port (each real server of the test has its own).
+type fakeStats struct {
+	mu    sync.Mutex
+	snap  *snapshot.Snapshot
+	stats map[netip.AddrPort]engine.DestStats
+}
+
+func (f *fakeStats) publish(s *snapshot.Snapshot) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.snap = s
+}
+
+func (f *fakeStats) DestStats(slot uint32) engine.DestStats {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.snap == nil || int(slot) >= len(f.snap.Dests) {
+		return engine.DestStats{}
+	}
+	d := &f.snap.Dests[slot]
+	return f.stats[netip.AddrPortFrom(netip.AddrFrom16(d.Addr).Unmap(), d.Port)]
+}
+
+// testModel is a model with three services (IPv4 TCP, IPv4 UDP, IPv6 TCP)
+// and four real servers whose counters the fake dataplane reports.
+func testModel(t *testing.T) *model.Model {
+	t.Helper()
+	f := &fakeStats{stats: map[netip.AddrPort]engine.DestStats{
+		netip.MustParseAddrPort("198.18.0.11:80"):   {ActiveConns: 3, InactConns: 1, Conns: 10, InPkts: 100, InBytes: 6000},
+		netip.MustParseAddrPort("198.18.0.12:80"):   {ActiveConns: 0, InactConns: 2, Conns: 4, InPkts: 40, InBytes: 2400},
+		netip.MustParseAddrPort("198.18.0.13:53"):   {InactConns: 5, Conns: 5, InPkts: 5, InBytes: 300},
+		netip.MustParseAddrPort("[fd00:18::11]:80"): {ActiveConns: 1, Conns: 1, InPkts: 7, InBytes: 560},
+	}}
+	m := model.New(model.Config{Stats: f, Publish: f.publish})
+	for _, line := range []string{
+		"-A -t 198.18.0.100:80 -s rr",
+		"-a -t 198.18.0.100:80 -r 198.18.0.11 -g -w 1",
+		"-a -t 198.18.0.100:80 -r 198.18.0.12 -g -w 3",
+		"-A -u 198.18.0.100:53 -s wlc",
+		"-a -u 198.18.0.100:53 -r 198.18.0.13 -g -w 0",
+		"-A -t [fd00:18::100]:80 -s rr",
+		"-a -t [fd00:18::100]:80 -r [fd00:18::11]:80 -g -w 2",
+	} {
+		do(t, m, line)
+	}
+	return m
+}
+
+func services(m *model.Model) func() []api.Service {
+	return func() []api.Service { return m.Do(&api.Request{Op: api.OpListService}).Services }
+}
+
+const nodeIPVS = `
+# HELP node_ipvs_backend_connections_active The current active connections by local and remote address.
+# TYPE node_ipvs_backend_connections_active gauge
+node_ipvs_backend_connections_active{local_address="198.18.0.100",local_mark="",local_port="53",proto="UDP",remote_address="198.18.0.13",remote_port="53"} 0
+node_ipvs_backend_connections_active{local_address="198.18.0.100",local_mark="",local_port="80",proto="TCP",remote_address="198.18.0.11",remote_port="80"} 3
+node_ipvs_backend_connections_active{local_address="198.18.0.100",local_mark="",local_port="80",proto="TCP",remote_address="198.18.0.12",remote_port="80"} 0
+node_ipvs_backend_connections_active{local_address="fd00:18::100",local_mark="",local_port="80",proto="TCP",remote_address="fd00:18::11",remote_port="80"} 1
+# HELP node_ipvs_backend_connections_inactive The current inactive connections by local and remote address.
+# TYPE node_ipvs_backend_connections_inactive gauge
+node_ipvs_backend_connections_inactive{local_address="198.18.0.100",local_mark="",local_port="53",proto="UDP",remote_address="198.18.0.13",remote_port="53"} 5
+node_ipvs_backend_connections_inactive{local_address="198.18.0.100",local_mark="",local_port="80",proto="TCP",remote_address="198.18.0.11",remote_port="80"} 1
+node_ipvs_backend_connections_inactive{local_address="198.18.0.100",local_mark="",local_port="80",proto="TCP",remote_address="198.18.0.12",remote_port="80"} 2
+node_ipvs_backend_connections_inactive{local_address="fd00:18::100",local_mark="",local_port="80",proto="TCP",remote_address="fd00:18::11",remote_port="80"} 0
+# HELP node_ipvs_backend_weight The current backend weight by local and remote address.
+# TYPE node_ipvs_backend_weight gauge
+node_ipvs_backend_weight{local_address="198.18.0.100",local_mark="",local_port="53",proto="UDP",remote_address="198.18.0.13",remote_port="53"} 0
+node_ipvs_backend_weight{local_address="198.18.0.100",local_mark="",local_port="80",proto="TCP",remote_address="198.18.0.11",remote_port="80"} 1
+node_ipvs_backend_weight{local_address="198.18.0.100",local_mark="",local_port="80",proto="TCP",remote_address="198.18.0.12",remote_port="80"} 3
+node_ipvs_backend_weight{local_address="fd00:18::100",local_mark="",local_port="80",proto="TCP",remote_address="fd00:18::11",remote_port="80"} 2
+# HELP node_ipvs_connections_total The total number of connections made.
+# TYPE node_ipvs_connections_total counter
+node_ipvs_connections_total 20
+# HELP node_ipvs_incoming_bytes_total The total amount of incoming data.
+# TYPE node_ipvs_incoming_bytes_total counter
+node_ipvs_incoming_bytes_total 9260
+# HELP node_ipvs_incoming_packets_total The total number of incoming packets.
+# TYPE node_ipvs_incoming_packets_total counter
+node_ipvs_incoming_packets_total 152
+# HELP node_ipvs_outgoing_bytes_total The total amount of outgoing data.
+# TYPE node_ipvs_outgoing_bytes_total counter
+node_ipvs_outgoing_bytes_total 0
+# HELP node_ipvs_outgoing_packets_total The total number of outgoing packets.
+# TYPE node_ipvs_outgoing_packets_total counter
+node_ipvs_outgoing_packets_total 0
+`
+
+var nodeNames = []string{
+	"node_ipvs_connections_total", "node_ipvs_incoming_packets_total", "node_ipvs_outgoing_packets_total",
+	"node_ipvs_incoming_bytes_total", "node_ipvs_outgoing_bytes_total", "node_ipvs_backend_connections_active",
+	"node_ipvs_backend_connections_inactive", "node_ipvs_backend_weight",
+}
+
+// TestNodeExporterSeries compares the node_ipvs_* exposition with what
+// node_exporter prints for the same table (names, help, types, labels).
+func TestNodeExporterSeries(t *testing.T) {
+	m := testModel(t)
+	c := metrics.NewCollector(metrics.Config{Services: services(m)})
+	if err := testutil.CollectAndCompare(c, strings.NewReader(nodeIPVS), nodeNames...); err != nil {
+		t.Error(err)
+	}
+	// Totals from the dataplane (deleted services included) win over the
+	// sums of the listing.
+	c = metrics.NewCollector(metrics.Config{Services: services(m), Totals: func() api.Stats {
+		return api.Stats{Conns: 25, InPkts: 200, InBytes: 12000, OutPkts: 1, OutBytes: 2}
+	}})
+	want := `
+# HELP node_ipvs_connections_total The total number of connections made.
+# TYPE node_ipvs_connections_total counter
+node_ipvs_connections_total 25
+# HELP node_ipvs_outgoing_bytes_total The total amount of outgoing data.
+# TYPE node_ipvs_outgoing_bytes_total counter
+node_ipvs_outgoing_bytes_total 2
+`
+	if err := testutil.CollectAndCompare(c, strings.NewReader(want), "node_ipvs_connections_total", "node_ipvs_outgoing_bytes_total"); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestBackendCounters checks xlvs' per-real-server counters after a
+// real server is deleted and the weights change.
+func TestBackendCounters(t *testing.T) {
+	m := testModel(t)
+	do(t, m, "-d -t [fd00:18::100]:80 -r [fd00:18::11]:80")
+	do(t, m, "-d -u 198.18.0.100:53 -r 198.18.0.13")
+	do(t, m, "-e -t 198.18.0.100:80 -r 198.18.0.12 -g -w 7")
+	c := metrics.NewCollector(metrics.Config{Services: services(m)})
+	want := `
+# HELP node_ipvs_backend_weight The current backend weight by local and remote address.
+# TYPE node_ipvs_backend_weight gauge
+node_ipvs_backend_weight{local_address="198.18.0.100",local_mark="",local_port="80",proto="TCP",remote_address="198.18.0.11",remote_port="80"} 1
+node_ipvs_backend_weight{local_address="198.18.0.100",local_mark="",local_port="80",proto="TCP",remote_address="198.18.0.12",remote_port="80"} 7
+# HELP xlvs_backend_connections_total Connections scheduled to the real server.
+# TYPE xlvs_backend_connections_total counter
+xlvs_backend_connections_total{local_address="198.18.0.100",local_mark="",local_port="80",proto="TCP",remote_address="198.18.0.11",remote_port="80"} 10
+xlvs_backend_connections_total{local_address="198.18.0.100",local_mark="",local_port="80",proto="TCP",remote_address="198.18.0.12",remote_port="80"} 4
+# HELP xlvs_backend_incoming_bytes_total Bytes (IP packets) forwarded to the real server.
+# TYPE xlvs_backend_incoming_bytes_total counter
+xlvs_backend_incoming_bytes_total{local_address="198.18.0.100",local_mark="",local_port="80",proto="TCP",remote_address="198.18.0.11",remote_port="80"} 6000
+xlvs_backend_incoming_bytes_total{local_address="198.18.0.100",local_mark="",local_port="80",proto="TCP",remote_address="198.18.0.12",remote_port="80"} 2400
+# HELP xlvs_backend_incoming_packets_total Packets forwarded to the real server.
+# TYPE xlvs_backend_incoming_packets_total counter
+xlvs_backend_incoming_packets_total{local_address="198.18.0.100",local_mark="",local_port="80",proto="TCP",remote_address="198.18.0.11",remote_port="80"} 100
+xlvs_backend_incoming_packets_total{local_address="198.18.0.100",local_mark="",local_port="80",proto="TCP",remote_address="198.18.0.12",remote_port="80"} 40
+`
+	if err := testutil.CollectAndCompare(c, strings.NewReader(want), "node_ipvs_backend_weight",
+		"xlvs_backend_connections_total", "xlvs_backend_incoming_bytes_total", "xlvs_backend_incoming_packets_total"); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestWorkerXDPAndHealthSeries(t *testing.T) {
+	w0 := engine.Counters{RxPackets: 10, RxBytes: 1000, TxPackets: 8, TxBytes: 800, HandoffOut: 3, HandoffIn: 1,
+		ConnsCreated: 4, ConnsExpired: 2, Conns: 2, ConnCapacity: 1024, Batches: 5}
+	w0.Drops[verdict.NoService] = 2
+	w1 := engine.Counters{RxPackets: 4, ConnCapacity: 1024, HandoffIn: 3}
+	w1.Drops[verdict.TTLExceeded] = 1
+	vip := netip.MustParseAddr("198.18.0.100")
+	c := metrics.NewCollector(metrics.Config{
+		Workers: func() []engine.Counters { return []engine.Counters{w0, w1} },
+		XDP: func() (map[string]uint64, error) {
+			return map[string]uint64{"pass-not-vip": 7, "steer-service-ipv4": 14}, nil
+		},
+		Health: func() []metrics.RealServerHealth {
+			return []metrics.RealServerHealth{
+				{Service: api.ServiceKey{Protocol: api.ProtoTCP, Addr: vip, Port: 80}, Addr: netip.MustParseAddr("198.18.0.11"), Port: 80, Healthy: true},
+				{Service: api.ServiceKey{Protocol: api.ProtoTCP, Addr: vip, Port: 80}, Addr: netip.MustParseAddr("198.18.0.12"), Port: 80},
+				{Service: api.ServiceKey{Protocol: api.ProtoTCP, Addr: netip.IPv4Unspecified(), FWMark: 0x10001000}, Addr: netip.MustParseAddr("198.18.0.13"), Port: 3306, Healthy: true},
+			}
+		},
+	})
+	want := `
+# HELP xlvs_backend_healthy 1 if the health checks find the real server healthy, 0 if not.
+# TYPE xlvs_backend_healthy gauge
+xlvs_backend_healthy{local_address="",local_mark="10001000",local_port="0",proto="FWM",remote_address="198.18.0.13",remote_port="3306"} 1
+xlvs_backend_healthy{local_address="198.18.0.100",local_mark="",local_port="80",proto="TCP",remote_address="198.18.0.11",remote_port="80"} 1
+xlvs_backend_healthy{local_address="198.18.0.100",local_mark="",local_port="80",proto="TCP",remote_address="198.18.0.12",remote_port="80"} 0
+# HELP xlvs_conntrack_capacity Capacity of the worker's connection table.
+# TYPE xlvs_conntrack_capacity gauge
+xlvs_conntrack_capacity{worker="0"} 1024
+xlvs_conntrack_capacity{worker="1"} 1024
+# HELP xlvs_conntrack_entries Entries in the worker's connection table.
+# TYPE xlvs_conntrack_entries gauge
+xlvs_conntrack_entries{worker="0"} 2
+xlvs_conntrack_entries{worker="1"} 0
+# HELP xlvs_worker_handoff_in_total Frames the worker received from other workers.
+# TYPE xlvs_worker_handoff_in_total counter
+xlvs_worker_handoff_in_total{worker="0"} 1
+xlvs_worker_handoff_in_total{worker="1"} 3
+# HELP xlvs_worker_handoff_out_total Frames the worker passed to the worker that owns their flow.
+# TYPE xlvs_worker_handoff_out_total counter
+xlvs_worker_handoff_out_total{worker="0"} 3
+xlvs_worker_handoff_out_total{worker="1"} 0
+# HELP xlvs_worker_rx_packets_total Frames the worker received from the wire.
+# TYPE xlvs_worker_rx_packets_total counter
+xlvs_worker_rx_packets_total{worker="0"} 10
+xlvs_worker_rx_packets_total{worker="1"} 4
+# HELP xlvs_worker_tx_bytes_total Bytes (whole frames) the worker transmitted.
+# TYPE xlvs_worker_tx_bytes_total counter
+xlvs_worker_tx_bytes_total{worker="0"} 800
+xlvs_worker_tx_bytes_total{worker="1"} 0
+# HELP xlvs_xdp_packets_total Frames seen by the XDP steering program, by verdict reason.
+# TYPE xlvs_xdp_packets_total counter
+xlvs_xdp_packets_total{reason="pass-not-vip"} 7
+xlvs_xdp_packets_total{reason="steer-service-ipv4"} 14
+`
+	if err := testutil.CollectAndCompare(c, strings.NewReader(want), "xlvs_backend_healthy", "xlvs_conntrack_capacity",
+		"xlvs_conntrack_entries", "xlvs_worker_handoff_in_total", "xlvs_worker_handoff_out_total",
+		"xlvs_worker_rx_packets_total", "xlvs_worker_tx_bytes_total", "xlvs_xdp_packets_total"); err != nil {
+		t.Error(err)
+	}
+	// Drops: one series per worker and reason, named by the drop reason.
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(c)
+	if n, err := testutil.GatherAndCount(reg, "xlvs_worker_drops_total"); err != nil || n != 2*(int(verdict.NumReasons)-1) {
+		t.Errorf("%d drop series (%v), want %d", n, err, 2*(int(verdict.NumReasons)-1))
+	}
+	wantDrops := `
+# HELP xlvs_worker_drops_total Frames the worker dropped, by reason.
+# TYPE xlvs_worker_drops_total counter
+`
+	var lines []string
+	for w, cs := range []engine.Counters{w0, w1} {
+		for r := verdict.DropReason(1); r < verdict.NumReasons; r++ {
+			lines = append(lines, `xlvs_worker_drops_total{reason="`+r.String()+`",worker="`+string(rune('0'+w))+`"} `+itoa(cs.Drops[r]))
+		}
+	}
+	wantDrops += strings.Join(lines, "\n") + "\n"
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(wantDrops), "xlvs_worker_drops_total"); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestXDPErrorFailsOnlyItsSeries(t *testing.T) {
+	c := metrics.NewCollector(metrics.Config{
+		Workers: func() []engine.Counters { return []engine.Counters{{RxPackets: 1}} },
+		XDP:     func() (map[string]uint64, error) { return nil, errors.New("map closed") },
+	})
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(c)
+	mfs, err := reg.Gather()
+	if err == nil || !strings.Contains(err.Error(), "read XDP counters: map closed") {
+		t.Errorf("gather error %v", err)
+	}
+	found := false
+	for _, mf := range mfs {
+		if mf.GetName() == "xlvs_worker_rx_packets_total" {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("the worker series are missing when the XDP counters fail")
+	}
+}
+
+func TestPedanticRegistry(t *testing.T) {
+	// Describe and Collect agree, label sets are consistent, no duplicates.
+	m := testModel(t)
+	c := metrics.NewCollector(metrics.Config{Services: services(m),
+		Workers: func() []engine.Counters { return make([]engine.Counters, 3) },
+		XDP:     func() (map[string]uint64, error) { return map[string]uint64{"pass-icmp": 1}, nil },
+		Health:  func() []metrics.RealServerHealth { return nil }})
+	if problems, err := testutil.CollectAndLint(c); err != nil || len(problems) > 0 {
+		t.Errorf("lint: %v %+v", err, problems)
+	}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(c)
+	if _, err := reg.Gather(); err != nil {
+		t.Error(err)
+	}
+}
+
+// do applies one ipvsadm command line to m and fails the test unless it
+// succeeds.
+func do(t *testing.T, m *model.Model, line string) {
+	t.Helper()
+	req, err := ipvsadm.RuleRequest("ipvsadm", line, nil)
+	if err != nil {
+		t.Fatalf("%s: %v", line, err)
+	}
+	if resp := m.Do(req); resp.Err != nil {
+		t.Fatalf("%s: %v", line, resp.Err)
+	}
+}
+
+func itoa(v uint64) string { return strconv.FormatUint(v, 10) }
+
+// ServiceStats sums the service's current real servers, which is what a
+// service's own counters are while none of them has been deleted.
+func (f *fakeStats) ServiceStats(slot uint32) engine.ServiceStats {
+	f.mu.Lock()
+	snap := f.snap
+	f.mu.Unlock()
+	var s engine.ServiceStats
+	if snap == nil || int(slot) >= len(snap.Services) {
+		return s
+	}
+	for _, d := range snap.Services[slot].Dests {
+		ds := f.DestStats(d)
+		s.Conns += ds.Conns
+		s.InPkts += ds.InPkts
+		s.InBytes += ds.InBytes
+		s.OutPkts += ds.OutPkts
+		s.OutBytes += ds.OutBytes
+	}
+	return s
+}
