@@ -87,9 +87,9 @@ func New(capacity int, seed uint64) *Table {
 		b++
 	}
 	return &Table{
-		slots:   make([]uint64, n),
-		mask:    uint32(n - 1),
-		shift:   32 - b,
+		slots:    make([]uint64, n),
+		mask:     uint32(n - 1),
+		shift:    32 - b,
 		entries:  make([]Entry, capacity),
 		used:     make([]uint64, (capacity+63)/64),
 		free:     noFree,
