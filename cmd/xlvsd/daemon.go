@@ -142,6 +142,7 @@ func (d *daemon) publish(s *snapshot.Snapshot) {
 	if err := d.steer.SetServices(keys); err != nil {
 		d.log.Error("update XDP service map", "err", err)
 	}
+	d.publishNAT(s)
 }
 
 // counters reports the workers' totals, drops by reason and the XDP

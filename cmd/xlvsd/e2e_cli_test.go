@@ -77,13 +77,13 @@ func TestCLIAsAUserMeetsIt(t *testing.T) {
 
 	h.addService("-t", labtraffic.VIP4, labtraffic.TCPPort, "rr")
 	saved = h.adm("-S", "-n")
-	r = h.cli("xlvsadm", "-a", "-t", vip4tcp.String(), "-r", rip(labtraffic.VIP4, 0, 80).String(), "-m")
-	if r.code != 255 || r.stdout != "" || !strings.Contains(r.stderr, "NAT") || !strings.Contains(r.stderr, "not supported") {
-		t.Errorf("-a ... -m (NAT): exit %d, stdout %q, stderr %q; want 255 and a message that NAT is not supported", r.code, r.stdout, r.stderr)
+	r = h.cli("xlvsadm", "-a", "-t", vip4tcp.String(), "-r", rip(labtraffic.VIP4, 0, 80).String(), "-i", "--tun-type", "gre")
+	if r.code != 255 || r.stdout != "" || !strings.Contains(r.stderr, "GRE") || !strings.Contains(r.stderr, "not supported") {
+		t.Errorf("-a ... -i --tun-type gre: exit %d, stdout %q, stderr %q; want 255 and a message that GRE is not supported", r.code, r.stdout, r.stderr)
 	}
-	t.Logf("NAT refused with: %q", r.stderr)
+	t.Logf("GRE refused with: %q", r.stderr)
 	if got := h.adm("-S", "-n"); got != saved {
-		t.Errorf("configuration changed by a refused -a -m:\nbefore:\n%s\nafter:\n%s", saved, got)
+		t.Errorf("configuration changed by a refused -a -i --tun-type gre:\nbefore:\n%s\nafter:\n%s", saved, got)
 	}
 
 	for _, line := range []string{"this is not json\n", "{\"op\": 42}\n", "{\"op\":\"no-such-op\"}\n"} {

@@ -37,12 +37,11 @@ import (
 // missingFeatures maps xlvs' refusal messages to the feature and where it
 // is being built.
 var missingFeatures = map[string]string{
-	"persistence is not supported by xlvs yet":                      "persistence -p/-M (branch persist)",
-	"firewall-mark services are not supported by xlvs yet":          "firewall-mark services -f (branch persist)",
-	"masquerading (NAT) forwarding is not supported by xlvs yet":    "NAT real servers -m (branch nat)",
-	"tunnelling (IPIP/GUE) forwarding is not supported by xlvs yet": "TUN real servers -i (branch nat)",
-	"SCTP services are not supported by xlvs yet":                   "SCTP services (no branch yet)",
-	"one-packet scheduling is not supported by xlvs yet":            "one-packet scheduling -o (no branch yet)",
+	"persistence is not supported by xlvs yet":             "persistence -p/-M (branch persist)",
+	"firewall-mark services are not supported by xlvs yet": "firewall-mark services -f (branch persist)",
+	"GRE tunnelling is not supported by xlvs yet":          "GRE tunnels --tun-type gre (no branch yet)",
+	"SCTP services are not supported by xlvs yet":          "SCTP services (no branch yet)",
+	"one-packet scheduling is not supported by xlvs yet":   "one-packet scheduling -o (no branch yet)",
 }
 
 // fakePlane is the dataplane as the model sees it.

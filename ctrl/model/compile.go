@@ -60,6 +60,7 @@ func (m *Model) compileDest(d *dest, available bool) snapshot.Dest {
 		Method: method(d.Method), Weight: d.Weight,
 		UThreshold: d.UThreshold, LThreshold: d.LThreshold,
 		Available: available,
+		TunType:   d.TunType, TunPort: d.TunPort, TunFlags: d.TunFlags,
 	}
 	if m.cfg.NextHops == nil {
 		return sd
@@ -68,9 +69,15 @@ func (m *Model) compileDest(d *dest, available bool) snapshot.Dest {
 	if !ok || !nh.Resolved || !nh.Up {
 		return sd
 	}
+	// A tunnel needs an outer source: the director's address on the
+	// egress link.
+	if d.Method == api.MethodTunnel && !nh.Src.IsValid() {
+		return sd
+	}
 	for i, l := range m.cfg.Links {
 		if l.IfIndex == nh.IfIndex {
-			sd.NextHop = snapshot.NextHop{Valid: true, Link: uint16(i), SrcMAC: nh.SrcMAC, DstMAC: nh.DstMAC, MTU: uint16(min(nh.MTU, 65535))}
+			sd.NextHop = snapshot.NextHop{Valid: true, Link: uint16(i), SrcMAC: nh.SrcMAC, DstMAC: nh.DstMAC,
+				MTU: uint16(min(nh.MTU, 65535)), Src: nh.Src.As16()}
 			break
 		}
 	}

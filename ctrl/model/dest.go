@@ -38,17 +38,35 @@ func validateDest(s *service, d *api.Dest) *api.Error {
 		return api.NewError(api.CodeInvalid, "Invalid operation.  Possibly wrong module version, address not unicast, ...")
 	}
 	switch d.Method {
-	case api.MethodRoute:
-	case api.MethodMasq:
-		return api.NewError(api.CodeUnsupported, "masquerading (NAT) forwarding is not supported by xlvs yet")
+	case api.MethodRoute, api.MethodMasq:
 	case api.MethodTunnel:
-		return api.NewError(api.CodeUnsupported, "tunnelling (IPIP/GUE) forwarding is not supported by xlvs yet")
+		if err := validateTunnel(d); err != nil {
+			return err
+		}
 	case api.MethodFullNAT:
 		return api.NewError(api.CodeUnsupported, "FULLNAT forwarding is not supported by xlvs yet")
 	default:
 		return api.NewError(api.CodeInvalid, "Invalid operation.  Possibly wrong module version, address not unicast, ...")
 	}
 	d.ActiveConns, d.InactConns, d.PersistConns, d.Stats = 0, 0, 0, api.Stats{}
+	return nil
+}
+
+// validateTunnel checks a tunnel's type and port as ip_vs_ctl.c does
+// (unknown type or GUE without a port: EINVAL). GRE, which IPVS also
+// offers, is refused as not built.
+func validateTunnel(d *api.Dest) *api.Error {
+	switch d.TunType {
+	case api.TunIPIP:
+	case api.TunGUE:
+		if d.TunPort == 0 {
+			return api.NewError(api.CodeInvalid, "Invalid operation.  Possibly wrong module version, address not unicast, ...")
+		}
+	case api.TunGRE:
+		return api.NewError(api.CodeUnsupported, "GRE tunnelling is not supported by xlvs yet")
+	default:
+		return api.NewError(api.CodeInvalid, "Invalid operation.  Possibly wrong module version, address not unicast, ...")
+	}
 	return nil
 }
 

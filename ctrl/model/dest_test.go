@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/xlvs/xlvs/ctrl/api"
+	"github.com/xlvs/xlvs/ctrl/netinfo"
+	"github.com/xlvs/xlvs/dataplane/snapshot"
 )
 
 func TestDestRefusals(t *testing.T) {
@@ -53,11 +55,12 @@ func TestDestRefusals(t *testing.T) {
 		{"missing service", &api.Request{Op: api.OpAddDest, Dest: dr("198.18.1.2", 80, 1)}, api.CodeInvalid, ""},
 		{"delete without destination", &api.Request{Op: api.OpDelDest, Service: &api.Service{Key: k4}}, api.CodeInvalid, ""},
 		// Known to ipvsadm, not done by xlvs: refused whole.
-		{"NAT", with(api.OpAddDest, k4, dr("198.18.1.2", 80, 1), func(d *api.Dest) { d.Method = api.MethodMasq }), api.CodeUnsupported, ""},
-		{"tunnel", with(api.OpAddDest, k4, dr("198.18.1.2", 80, 1), func(d *api.Dest) { d.Method = api.MethodTunnel }), api.CodeUnsupported, ""},
 		{"FULLNAT", with(api.OpAddDest, k4, dr("198.18.1.2", 80, 1), func(d *api.Dest) { d.Method = api.MethodFullNAT }), api.CodeUnsupported, ""},
-		{"edit to NAT", with(api.OpEditDest, k4, dr("198.18.1.1", 80, 9), func(d *api.Dest) { d.Method = api.MethodMasq }), api.CodeUnsupported, ""},
-		{"edit to tunnel", with(api.OpEditDest, k6, dr("2001:db8:1::1", 80, 9), func(d *api.Dest) { d.Method = api.MethodTunnel }), api.CodeUnsupported, ""},
+		{"GRE tunnel", with(api.OpAddDest, k4, dr("198.18.1.2", 80, 1), func(d *api.Dest) { d.Method, d.TunType = api.MethodTunnel, api.TunGRE }), api.CodeUnsupported, "GRE tunnelling is not supported by xlvs yet"},
+		// ip_vs_ctl.c: GUE without a port, an unknown tunnel type: EINVAL.
+		{"GUE without port", with(api.OpAddDest, k4, dr("198.18.1.2", 80, 1), func(d *api.Dest) { d.Method, d.TunType = api.MethodTunnel, api.TunGUE }), api.CodeInvalid, msgInvalid},
+		{"unknown tunnel type", with(api.OpAddDest, k4, dr("198.18.1.2", 80, 1), func(d *api.Dest) { d.Method, d.TunType = api.MethodTunnel, 7 }), api.CodeInvalid, msgInvalid},
+		{"NAT across families", with(api.OpAddDest, k4, dr("2001:db8:1::2", 80, 1), func(d *api.Dest) { d.Method = api.MethodMasq }), api.CodeInvalid, msgInvalid},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -161,4 +164,53 @@ func TestDeleteDest(t *testing.T) {
 		t.Errorf("snapshot service still has %d destinations", len(ss.Dests))
 	}
 	h.refused(destReq(api.OpDelDest, k, dr("198.18.1.1", 80, 1)), api.CodeNotFound, "No such destination")
+}
+
+func TestNATAndTunnelDestsCompiled(t *testing.T) {
+	h := newHarness(t)
+	k4 := tcp("198.18.0.1", 80)
+	h.ok(svcReq(api.OpAddService, k4, "rr"))
+	up := func(src string) netinfo.NextHop {
+		nh := netinfo.NextHop{IfIndex: 7, SrcMAC: [6]byte{2, 0, 0, 0, 0, 7}, DstMAC: [6]byte{2, 0, 0, 0, 0, 1}, MTU: 1500, Resolved: true, Up: true}
+		if src != "" {
+			nh.Src = netip.MustParseAddr(src)
+		}
+		return nh
+	}
+	h.nh.set("198.18.1.2", up("198.18.1.254"))
+	h.nh.set("2001:db8:1::3", up(""))
+	h.ok(destReq(api.OpAddDest, k4, &api.Dest{Addr: netip.MustParseAddr("198.18.1.1"), Port: 8080, Weight: 1, Method: api.MethodMasq}))
+	h.ok(destReq(api.OpAddDest, k4, &api.Dest{Addr: netip.MustParseAddr("198.18.1.2"), Port: 80, Weight: 1, Method: api.MethodTunnel,
+		TunType: api.TunGUE, TunPort: 6080, TunFlags: 1}))
+	// A tunnel may cross families (ip_vs_ctl.c allows it for tunnels only).
+	h.ok(destReq(api.OpAddDest, k4, &api.Dest{Addr: netip.MustParseAddr("2001:db8:1::3"), Port: 80, Weight: 1, Method: api.MethodTunnel}))
+	s := h.last()
+	nat := &s.Dests[destSlot(t, s, k4, "198.18.1.1", 8080)]
+	gue := &s.Dests[destSlot(t, s, k4, "198.18.1.2", 80)]
+	ipip := &s.Dests[destSlot(t, s, k4, "2001:db8:1::3", 80)]
+	if nat.Method != snapshot.MethodMasq || nat.Port != 8080 {
+		t.Errorf("NAT real server compiled as %+v", nat)
+	}
+	if gue.Method != snapshot.MethodTunnel || gue.TunType != snapshot.TunGUE || gue.TunPort != 6080 || gue.TunFlags != snapshot.TunFlagCsum {
+		t.Errorf("GUE real server compiled as %+v", gue)
+	}
+	if ipip.Method != snapshot.MethodTunnel || ipip.TunType != snapshot.TunIPIP {
+		t.Errorf("IPIP real server compiled as %+v", ipip)
+	}
+	// The outer source of a tunnel is the director's address on the
+	// egress link; without one the real server has no usable next hop.
+	if !gue.NextHop.Valid || gue.NextHop.Src != netip.MustParseAddr("198.18.1.254").As16() {
+		t.Errorf("GUE next hop %+v, want valid with source 198.18.1.254", gue.NextHop)
+	}
+	if ipip.NextHop.Valid {
+		t.Errorf("tunnel without a source address got a next hop %+v", ipip.NextHop)
+	}
+	a := netip.MustParseAddr("198.18.1.1").As16()
+	if d := s.LookupNATDest(6, &a, 8080); d == nil || d.ID != nat.ID {
+		t.Errorf("the NAT real server is not found for its replies")
+	}
+	listed := h.list()[0].Dests
+	if len(listed) != 3 || listed[1].TunType != api.TunGUE || listed[1].TunPort != 6080 || listed[1].TunFlags != 1 {
+		t.Errorf("listing %+v", listed)
+	}
 }

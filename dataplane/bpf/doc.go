@@ -20,11 +20,19 @@
 //   - TCP/UDP/SCTP packets are steered when (protocol, VIP, port) or
 //     (protocol, VIP, 0) — a port-0 service, all ports — is a service, and
 //     passed otherwise;
-//   - ICMP/ICMPv6 and other protocols are passed.
+//   - ICMP errors (destination unreachable, source quench, time exceeded;
+//     ICMPv6 destination unreachable, packet too big, time exceeded) that
+//     quote a packet a service sent — (protocol, VIP, port) of the quoted
+//     source is a service — are steered, so the director forwards them to
+//     the connection's real server; echo requests and other ICMP/ICMPv6
+//     stay with the kernel (it answers pings to the VIP), as do other
+//     protocols.
 //
 // A packet to a non-VIP destination is steered when its source
 // (protocol, address, port) or (protocol, address, 0) is a NAT real server
-// ([Steering.SetNATSources]; empty by default). Such an entry also catches
+// ([Steering.SetNATSources]; empty by default), and so is an ICMP error
+// to a non-VIP destination that quotes a packet to a NAT real server
+// (from the real server or a router on the way to it). Such an entry also catches
 // replies to the kernel's own connections to that real server (health
 // checks), so the NAT feature must either use a separate local address for
 // health checks or extend the program (see steer.c for the room left for a

@@ -6,7 +6,9 @@
 //   - XDP_REDIRECT into the AF_XDP socket bound to this (interface, rx queue),
 //     for the traffic the userspace director must handle: packets to a
 //     virtual service, irregular packets to a VIP (so that userspace counts
-//     and drops them with a precise reason), and NAT replies;
+//     and drops them with a precise reason), NAT replies, and ICMP errors
+//     that quote a packet of a service (sent to a VIP) or a packet to a NAT
+//     real server;
 //   - XDP_PASS for everything else, so the kernel keeps doing ARP/ND,
 //     routing, ssh, health checks and routing protocols.
 //
@@ -23,8 +25,6 @@
 //     whose destination is a local address of a FULLNAT pool is a reply from
 //     a real server and must be steered; it would be looked up where `vips`
 //     is, before the nat_sources lookup.
-//   - ICMP errors about steered flows (the quoted inner header is a service
-//     or a NAT reply): today ICMP to a VIP is passed to the kernel.
 
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -74,6 +74,7 @@ enum reason {
 	REASON_STEER_SERVICE_IPV6,  // to an IPv6 service
 	REASON_STEER_IRREGULAR,     // irregular packet to a VIP
 	REASON_STEER_NAT_REPLY,     // source is a NAT real server
+	REASON_STEER_ICMP_ERROR,    // ICMP error quoting a service's or a NAT real server's packet
 	REASON_MAX,
 };
 
@@ -158,6 +159,14 @@ struct packet {
 	__u8 irregular;          // see decide()
 	__be16 sport;            // valid for TCP/UDP/SCTP when !irregular
 	__be16 dport;
+	// An ICMP error (see read_icmp4/read_icmp6) and the endpoints of the
+	// packet it quotes, addresses mapped like key.addr.
+	__u8 icmp_error;
+	__u8 inner_proto;
+	__be16 inner_sport;
+	__be16 inner_dport;
+	__u8 inner_saddr[16];
+	__u8 inner_daddr[16];
 };
 
 struct vlan_tag {
@@ -234,6 +243,87 @@ truncated:
 	p->irregular = 1;
 }
 
+// inner_ports reads the ports of the quoted transport header at l4 when the
+// quoted protocol has ports, and marks the packet as an ICMP error.
+static __always_inline void inner_ports(struct packet *p, void *l4, void *data_end)
+{
+	__be16 *ports = l4;
+
+	switch (p->inner_proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+	case IPPROTO_SCTP:
+		break;
+	default:
+		return;
+	}
+	if (l4 + 4 > data_end)
+		return;
+	p->inner_sport = ports[0];
+	p->inner_dport = ports[1];
+	p->icmp_error = 1;
+}
+
+// read_icmp4 recognises the ICMP errors userspace forwards (destination
+// unreachable, source quench, time exceeded) that quote an IPv4 header
+// without options and the ports of its transport header.
+static __always_inline void read_icmp4(struct packet *p, void *l4, void *data_end, __u32 len)
+{
+	__u8 *icmp = l4;
+	struct iphdr *in = l4 + 8;
+
+	if ((void *)(in + 1) + 4 > data_end || len < 8 + sizeof(*in) + 4)
+		return;
+	if (icmp[0] != 3 && icmp[0] != 4 && icmp[0] != 11)
+		return;
+	if (*(__u8 *)in != 0x45)
+		return;
+	p->inner_proto = in->protocol;
+	p->inner_saddr[10] = 0xff;
+	p->inner_saddr[11] = 0xff;
+	__builtin_memcpy(&p->inner_saddr[12], &in->saddr, 4);
+	p->inner_daddr[10] = 0xff;
+	p->inner_daddr[11] = 0xff;
+	__builtin_memcpy(&p->inner_daddr[12], &in->daddr, 4);
+	inner_ports(p, in + 1, data_end);
+}
+
+// read_icmp6 is read_icmp4 for ICMPv6 destination unreachable, packet too
+// big and time exceeded quoting an IPv6 header directly followed by the
+// transport header (a quoted extension header chain stays with the kernel).
+static __always_inline void read_icmp6(struct packet *p, void *l4, void *data_end, __u32 len)
+{
+	__u8 *icmp = l4;
+	struct ipv6hdr *in = l4 + 8;
+
+	if ((void *)(in + 1) + 4 > data_end || len < 8 + sizeof(*in) + 4)
+		return;
+	if (icmp[0] != 1 && icmp[0] != 2 && icmp[0] != 3)
+		return;
+	p->inner_proto = in->nexthdr;
+	__builtin_memcpy(p->inner_saddr, &in->saddr, 16);
+	__builtin_memcpy(p->inner_daddr, &in->daddr, 16);
+	inner_ports(p, in + 1, data_end);
+}
+
+// steer_icmp_error steers an ICMP error when the endpoint it quotes,
+// (inner protocol, addr, port) or (inner protocol, addr, 0), is in map m.
+static __always_inline int steer_icmp_error(struct xdp_md *ctx, struct packet *p, void *m,
+					    __u8 *addr, __be16 port, enum reason otherwise)
+{
+	struct endpoint_key *key = &p->key;
+
+	key->proto = p->inner_proto;
+	key->port = port;
+	__builtin_memcpy(key->addr, addr, sizeof(key->addr));
+	if (bpf_map_lookup_elem(m, key))
+		return redirect(ctx, REASON_STEER_ICMP_ERROR);
+	key->port = 0;
+	if (bpf_map_lookup_elem(m, key))
+		return redirect(ctx, REASON_STEER_ICMP_ERROR);
+	return pass(otherwise);
+}
+
 // decide is the policy, shared by both families. Not inlined: one copy for
 // IPv4 and IPv6, and its signature puts enum family into BTF.
 //
@@ -249,6 +339,11 @@ static __noinline int decide(struct xdp_md *ctx, struct packet *p, enum family f
 	if (!bpf_map_lookup_elem(&vips, key->addr)) {
 		if (p->irregular)
 			return pass(REASON_PASS_NOT_VIP);
+		// An error about a packet to a NAT real server (from the real
+		// server or a router on its way) goes to the client.
+		if (p->icmp_error)
+			return steer_icmp_error(ctx, p, &nat_sources, p->inner_daddr, p->inner_dport,
+						REASON_PASS_NOT_VIP);
 		switch (p->proto) {
 		case IPPROTO_TCP:
 		case IPPROTO_UDP:
@@ -278,6 +373,11 @@ static __noinline int decide(struct xdp_md *ctx, struct packet *p, enum family f
 		break;
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
+		// An error about a packet a service sent goes to its real
+		// server; echo requests and the rest stay with the kernel.
+		if (p->icmp_error)
+			return steer_icmp_error(ctx, p, &services, p->inner_saddr, p->inner_sport,
+						REASON_PASS_ICMP);
 		return pass(REASON_PASS_ICMP);
 	default:
 		return pass(REASON_PASS_OTHER_PROTO);
@@ -321,6 +421,8 @@ static __always_inline int handle_ipv4(struct xdp_md *ctx, void *l3, void *data_
 	if (vihl != 0x45 || total < sizeof(*ip) || l3 + total > data_end ||
 	    (ip->frag_off & bpf_htons(IP4_MF | IP4_OFFSET)))
 		p.irregular = 1;
+	else if (p.proto == IPPROTO_ICMP)
+		read_icmp4(&p, ip + 1, data_end, total - sizeof(*ip));
 	else
 		read_ports(&p, ip + 1, data_end, total - sizeof(*ip));
 
@@ -376,7 +478,10 @@ static __always_inline int handle_ipv6(struct xdp_md *ctx, void *l3, void *data_
 		p.irregular = 1;
 		goto out;
 	}
-	read_ports(&p, next, data_end, payload - ext);
+	if (nexthdr == IPPROTO_ICMPV6)
+		read_icmp6(&p, next, data_end, payload - ext);
+	else
+		read_ports(&p, next, data_end, payload - ext);
 out:
 	return decide(ctx, &p, FAMILY_IPV6);
 }

@@ -43,7 +43,8 @@ const (
 	steerReasonREASON_STEER_SERVICE_IPV6 steerReason = 9
 	steerReasonREASON_STEER_IRREGULAR    steerReason = 10
 	steerReasonREASON_STEER_NAT_REPLY    steerReason = 11
-	steerReasonREASON_MAX                steerReason = 12
+	steerReasonREASON_STEER_ICMP_ERROR   steerReason = 12
+	steerReasonREASON_MAX                steerReason = 13
 )
 
 type steerVipKey struct {

@@ -33,6 +33,22 @@
 // so clients cannot aim their tuples at one probe run. Nothing on the
 // per-packet path allocates.
 //
+// # Reply index
+//
+// Connections whose replies pass through the director (NAT, FULLNAT) are
+// also found by their reply tuple: [Table.SetReply] gives an entry a
+// [ReplyKey] (peer address and port, local address and port, protocol)
+// and a [Hop] back to the client, and [Table.LookupReply] maps the key of
+// a reply packet to the entry. The reply index is a second Robin Hood
+// index of the same size over the same pool; the reply records live in an
+// array parallel to the pool. Entries without a reply key (DR, TUN) have
+// no slot in it and their records are never touched, so they cost what
+// they cost before: the reserved memory is 54 bytes per entry and 8 per
+// slot, backed by the kernel only where used. Removing an entry (Delete,
+// expiry, reclaim) removes its reply key too. A reply key held by another
+// live entry is refused, as two connections whose replies cannot be told
+// apart cannot both be served.
+//
 // # Capacity and a full table
 //
 // [Table.Cap] is the capacity given to [New]; the index gets the smallest

@@ -40,6 +40,13 @@ type Table struct {
 	count   int
 	cursor  uint32 // next pool index ExpireInto inspects
 
+	// The reply index (reply.go): rslots is laid out like slots and names
+	// pool entries by the hash of their reply key, replies[p] holds entry
+	// p's reply record when bit p of hasReply is set.
+	rslots   []uint64
+	replies  []Reply
+	hasReply []uint64
+
 	hash  hasher
 	stats Stats
 }
@@ -57,6 +64,9 @@ type Stats struct {
 	Full      uint64 // inserts refused because the table was full
 	Exists    uint64 // inserts refused because the key was already live
 	Sweeps    uint64 // completed passes of the expiry cursor over the pool
+	// ReplyExists counts SetReply calls refused because another live
+	// connection has the same reply key.
+	ReplyExists uint64
 }
 
 // New returns an empty table holding up to capacity entries; capacity is
@@ -77,13 +87,16 @@ func New(capacity int, seed uint64) *Table {
 		b++
 	}
 	return &Table{
-		slots:   make([]uint64, n),
-		mask:    uint32(n - 1),
-		shift:   32 - b,
-		entries: make([]Entry, capacity),
-		used:    make([]uint64, (capacity+63)/64),
-		free:    noFree,
-		hash:    newHasher(seed),
+		slots:    make([]uint64, n),
+		mask:     uint32(n - 1),
+		shift:    32 - b,
+		entries:  make([]Entry, capacity),
+		used:     make([]uint64, (capacity+63)/64),
+		free:     noFree,
+		rslots:   make([]uint64, n),
+		replies:  make([]Reply, capacity),
+		hasReply: make([]uint64, (capacity+63)/64),
+		hash:     newHasher(seed),
 	}
 }
 
@@ -95,8 +108,13 @@ func (t *Table) Len() int { return t.count }
 // refuses a new entry when Len equals Cap.
 func (t *Table) Cap() int { return len(t.entries) }
 
-// Bytes returns the memory the table holds (pool, index and bitmap).
-func (t *Table) Bytes() int { return len(t.entries)*EntrySize + len(t.slots)*8 + len(t.used)*8 }
+// Bytes returns the memory the table holds: pool, index and bitmap, and
+// the reply index with its records (reserved for every entry, touched only
+// by connections that have a reply key).
+func (t *Table) Bytes() int {
+	return len(t.entries)*EntrySize + len(t.slots)*8 + len(t.used)*8 +
+		len(t.rslots)*8 + len(t.replies)*replySize + len(t.hasReply)*8
+}
 
 // Stats returns the table's counters.
 func (t *Table) Stats() Stats { return t.stats }
@@ -193,7 +211,7 @@ func (t *Table) insert(k *Key, now int64) (int32, bool) {
 		}
 		st := uint32(s >> 32)
 		if t.dist(st, i) < d {
-			t.shiftUp(i)
+			t.shiftUp(t.slots, i)
 			break
 		}
 		if st == tag {
@@ -225,17 +243,17 @@ func (t *Table) alloc() uint32 {
 	return t.high - 1
 }
 
-// shiftUp moves the run of slots starting at i one slot on, up to the
-// first empty slot, leaving slot i free. An empty slot exists because
-// Cap < slots.
-func (t *Table) shiftUp(i uint32) {
+// shiftUp moves the run of slots (of the connection or the reply index)
+// starting at i one slot on, up to the first empty slot, leaving slot i
+// free. An empty slot exists because Cap < len(slots).
+func (t *Table) shiftUp(slots []uint64, i uint32) {
 	j := i
-	for t.slots[j] != 0 {
+	for slots[j] != 0 {
 		j = (j + 1) & t.mask
 	}
 	for j != i {
 		p := (j - 1) & t.mask
-		t.slots[j] = t.slots[p]
+		slots[j] = slots[p]
 		j = p
 	}
 }
@@ -255,7 +273,10 @@ func (t *Table) Delete(idx int32) {
 func (t *Table) removeEntry(p uint32) {
 	e := &t.entries[p]
 	if i, ok := t.slotOf(&e.Key, p); ok {
-		t.removeSlot(i)
+		t.removeSlot(t.slots, i)
+	}
+	if t.hasReply[p/64]&(1<<(p%64)) != 0 {
+		t.removeReply(p)
 	}
 	*e = Entry{Dest: t.free}
 	t.free = p
@@ -278,18 +299,18 @@ func (t *Table) slotOf(k *Key, p uint32) (uint32, bool) {
 	return 0, false
 }
 
-// removeSlot empties slot i by shifting the following slots that are not
-// in their home slot one slot back, which keeps every run intact without
-// tombstones.
-func (t *Table) removeSlot(i uint32) {
+// removeSlot empties slot i of slots (the connection or the reply index)
+// by shifting the following slots that are not in their home slot one
+// slot back, which keeps every run intact without tombstones.
+func (t *Table) removeSlot(slots []uint64, i uint32) {
 	for {
 		j := (i + 1) & t.mask
-		s := t.slots[j]
+		s := slots[j]
 		if s == 0 || t.dist(uint32(s>>32), j) == 0 {
 			break
 		}
-		t.slots[i] = s
+		slots[i] = s
 		i = j
 	}
-	t.slots[i] = 0
+	slots[i] = 0
 }

@@ -91,7 +91,7 @@ func TestNewSizing(t *testing.T) {
 				c.capacity, len(tb.slots), tb.Cap(), tb.Len(), c.slots, c.cap)
 		}
 	}
-	if got, want := New(1<<20, 1).Bytes(), (1<<20)*64+(1<<21)*8+(1<<20)/8; got != want {
+	if got, want := New(1<<20, 1).Bytes(), (1<<20)*64+(1<<21)*8+(1<<20)/8+(1<<21)*8+(1<<20)*54+(1<<20)/8; got != want {
 		t.Errorf("Bytes() = %d, want %d", got, want)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/xlvs/xlvs/dataplane/packet"
+	"github.com/xlvs/xlvs/dataplane/snapshot"
 )
 
 // TestPollAllocatesNothing guards the hot path: a batch with new
@@ -42,4 +43,77 @@ func TestPollAllocatesNothing(t *testing.T) {
 	if c.TxPackets == 0 || c.ConnsCreated < 200*60 || c.HandoffOut == 0 {
 		t.Fatalf("the test measured too little: %d sent, %d conns created, %d handoffs", c.TxPackets, c.ConnsCreated, c.HandoffOut)
 	}
+}
+
+// TestNATTunnelICMPAllocateNothing guards the NAT inbound and reply paths
+// (with replies handed to the other worker), IPIP and GUE encapsulation,
+// packet-too-big answers and ICMP translation.
+func TestNATTunnelICMPAllocateNothing(t *testing.T) {
+	big := make([]byte, 1460)
+	cases := []struct {
+		name   string
+		method snapshot.Method
+		tun    uint8
+		frames func(f *fixture, run int) []injected
+	}{
+		{"nat in and reply", snapshot.MethodMasq, 0, func(f *fixture, run int) []injected {
+			c, sport, rip := client(run%50), uint16(run), natRS1 // the UDP service's only real server
+			return []injected{
+				{0, linkClient, fromClient(c, vip4).UDP(sport, 53).Payload([]byte("q")).Bytes()},
+				{1, linkServer, fromServer(rip, c).UDP(5353, sport).Payload([]byte("a")).Bytes()},
+				{1, linkServer, icmpErr(fromServer(rip, c), false, 3, 3, make([]byte, 4), fromServer(c, rip).UDP(sport, 5353).IP())},
+			}
+		}},
+		{"ipip", snapshot.MethodTunnel, snapshot.TunIPIP, func(f *fixture, run int) []injected {
+			tooBig := fromClient(client(1), vip4).UDP(uint16(run), 53).Payload(big).Bytes()
+			setDF(tooBig)
+			return []injected{
+				{0, linkClient, fromClient(client(run%50), vip4).UDP(uint16(run), 53).Payload([]byte("q")).Bytes()},
+				{0, linkClient, tooBig},
+			}
+		}},
+		{"gue", snapshot.MethodTunnel, snapshot.TunGUE, func(f *fixture, run int) []injected {
+			return []injected{{0, linkClient, fromClient(client(run%50), vip4).UDP(uint16(run), 53).Payload([]byte("q")).Bytes()}}
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newTwoArmed(t, 2, c.method, c.tun)
+			for i := range f.dests {
+				f.dests[i].TunPort = 6080
+				f.dests[i].TunFlags = snapshot.TunFlagCsum
+			}
+			f.publish()
+			for _, p := range f.ports {
+				p.Recycle = true
+			}
+			// Build the frames outside the measured function.
+			batches := make([][]injected, 301)
+			for i := range batches {
+				batches[i] = c.frames(f, i+1)
+			}
+			run := 0
+			allocs := testing.AllocsPerRun(300, func() {
+				// One frame per poll: a reply must follow its request.
+				for _, in := range batches[run] {
+					f.ports[in.worker].Inject(in.link, in.frame)
+					f.poll(int64(run+1) * 1e6)
+				}
+				run++
+			})
+			if allocs != 0 {
+				t.Errorf("%s allocates %.1f times per batch, want 0", c.name, allocs)
+			}
+			cnt := f.eng.Counters()
+			if want := uint64(300 * len(batches[0])); cnt.TxPackets < want {
+				t.Fatalf("the test measured too little: %d sent, drops %v", cnt.TxPackets, cnt.Drops)
+			}
+		})
+	}
+}
+
+// injected is a frame for a worker's port on a link.
+type injected struct {
+	worker, link int
+	frame        []byte
 }

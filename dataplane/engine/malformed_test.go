@@ -32,7 +32,8 @@ func TestMalformedFramesCountedAndDropped(t *testing.T) {
 		{"bad udp length", base().UDP(1, 53).UDPLength(4).Bytes(), verdict.BadLength},
 		{"tcp data offset", base().TCP(1, 80, packet.TCPSyn).DataOffset(3).Bytes(), verdict.BadLength},
 		{"ipv6 fragment", testpkt.Eth(clientMAC, dirMAC).IPv6(netip.MustParseAddr("fd00:19::1"), vip6).IPv6Ext(44, 8).UDP(1, 80).Bytes(), verdict.Fragment},
-		{"icmp to vip", base().ICMPv4(8, 0, []byte("ping")).Bytes(), verdict.UnsupportedProto},
+		{"icmp echo to vip", base().ICMPv4(8, 0, []byte("ping")).Bytes(), verdict.ICMPNotError},
+		{"gre to vip", base().Transport(47, make([]byte, 4)).Bytes(), verdict.UnsupportedProto},
 		{"no service port", base().TCP(1, 81, packet.TCPSyn).Bytes(), verdict.NoService},
 	}
 	f := newFixture(t, 1, "rr")

@@ -1,5 +1,7 @@
 package engine
 
+import "github.com/xlvs/xlvs/dataplane/snapshot"
+
 // ownerHash maps a client endpoint to a number both directions of a flow
 // can compute: hash(client address, client port). The owner of a DR, TUN
 // or NAT flow is ownerHash mod the number of workers (DESIGN.md §2).
@@ -22,4 +24,15 @@ func owner(addr *[16]byte, port uint16, workers int) int {
 		return 0
 	}
 	return int(uint64(ownerHash(addr, port)) * uint64(workers) >> 32)
+}
+
+// ownerOf returns the worker that owns the flows of client endpoint
+// (client, cport) to service svc. Both directions of a flow evaluate it:
+// inbound packets with their source, NAT replies and ICMP errors with the
+// client endpoint they are addressed to or quote. Today every service owns
+// by hash(client, cport); svc is there for rules that depend on the
+// service (persistence owns by the masked client address).
+func (w *Worker) ownerOf(svc *snapshot.Service, client *[16]byte, cport uint16) int {
+	_ = svc
+	return owner(client, cport, w.n)
 }

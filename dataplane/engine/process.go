@@ -22,15 +22,18 @@ func (w *Worker) process(d *port.Desc, now int64, handedOff bool) (int, verdict.
 	if r := packet.Parse(frame, &m); r != verdict.None {
 		return w.dropped(r)
 	}
+	if isICMP(&m) {
+		return w.processICMP(d, frame, &m, now, handedOff)
+	}
 	if m.Proto != protoTCP && m.Proto != protoUDP && m.Proto != protoSCTP {
 		return w.dropped(verdict.UnsupportedProto)
 	}
 	svc := w.snap.Lookup(m.Proto, &m.Dst, m.DstPort)
 	if svc == nil {
-		return w.dropped(verdict.NoService)
+		return w.processReply(d, frame, &m, now, handedOff)
 	}
 	if !handedOff {
-		if o := owner(&m.Src, m.SrcPort, w.n); o != w.id {
+		if o := w.ownerOf(svc, &m.Src, m.SrcPort); o != w.id {
 			return o, verdict.Handoff
 		}
 	}
@@ -48,7 +51,7 @@ func (w *Worker) process(d *port.Desc, now int64, handedOff bool) (int, verdict.
 		// expire_nodest_conn=0: drop silently, leave the timer running.
 		return w.dropped(verdict.DestUnavailable)
 	}
-	w.track(idx, e, &m, now)
+	w.track(idx, e, &m, dest.Method, now)
 	dc := &w.dest[e.Dest]
 	dc.inPkts.inc()
 	dc.inBytes.add(uint64(m.IPLen))
@@ -58,6 +61,10 @@ func (w *Worker) process(d *port.Desc, now int64, handedOff bool) (int, verdict.
 	switch dest.Method {
 	case snapshot.MethodRoute:
 		return w.xmitDR(d, frame, dest)
+	case snapshot.MethodMasq:
+		return w.xmitNAT(d, frame, &m, idx, dest, now)
+	case snapshot.MethodTunnel:
+		return w.xmitTunnel(d, frame, &m, dest)
 	default:
 		return w.dropped(verdict.Unsupported)
 	}
@@ -97,11 +104,16 @@ func (w *Worker) newConn(svc *snapshot.Service, key *conntrack.Key, m *packet.Me
 }
 
 // track advances the connection's state with this inbound packet and
-// re-arms its timer.
-func (w *Worker) track(idx int32, e *conntrack.Entry, m *packet.Meta, now int64) {
+// re-arms its timer. NAT connections see their replies (IPVS's input
+// table); DR and TUN ones do not (input-only).
+func (w *Worker) track(idx int32, e *conntrack.Entry, m *packet.Meta, method snapshot.Method, now int64) {
 	ns := e.State
 	if m.Proto == protoTCP {
-		ns = conntrack.TCPNext(e.State, conntrack.DirInputOnly, m.TCPFlags)
+		dir := conntrack.DirInputOnly
+		if method == snapshot.MethodMasq {
+			dir = conntrack.DirInput
+		}
+		ns = conntrack.TCPNext(e.State, dir, m.TCPFlags)
 	}
 	w.setState(idx, e, ns, now)
 }

@@ -57,6 +57,7 @@ type Worker struct {
 	schedKey  sched.Key
 	hd        port.Desc
 	idle      int
+	ipID      uint16 // IPv4 ID of the packets the worker builds (tun.go, icmperr.go)
 
 	c    workerCounters
 	stop atomic.Bool

@@ -10,8 +10,8 @@ import (
 // Method is a real server's forwarding method.
 type Method uint8
 
-// Forwarding methods. Only Route is forwarded by the dataplane today; the
-// others are refused by the control plane until their issue lands.
+// Forwarding methods. Route, Masq and Tunnel are forwarded by the
+// dataplane; FullNAT is refused by the control plane until its issue lands.
 const (
 	MethodRoute   Method = iota // direct routing: rewrite MACs only
 	MethodMasq                  // NAT
@@ -46,6 +46,9 @@ type NextHop struct {
 	SrcMAC [6]byte
 	DstMAC [6]byte
 	MTU    uint16
+	// Src is the director's address on the egress link in the
+	// destination's family (IPv4 mapped): the outer source of a tunnel.
+	Src [16]byte
 }
 
 // Dest is one real server of one service.
@@ -63,7 +66,27 @@ type Dest struct {
 	// out, as IPVS does with expire_nodest_conn=0.
 	Available bool
 	NextHop   NextHop
+	// TunType, TunPort and TunFlags describe the encapsulation of a
+	// MethodTunnel destination (TunIPIP, TunGUE with its UDP port; the
+	// TunFlag bits), as ipvsadm --tun-type/--tun-port/--tun-*csum set them.
+	TunType  uint8
+	TunPort  uint16
+	TunFlags uint16
 }
+
+// Tunnel types of [Dest.TunType] (IP_VS_CONN_F_TUNNEL_TYPE_*).
+const (
+	TunIPIP uint8 = 0
+	TunGUE  uint8 = 1
+	TunGRE  uint8 = 2
+)
+
+// Tunnel flags of [Dest.TunFlags] (IP_VS_TUNNEL_ENCAP_FLAG_*); none is
+// --tun-nocsum.
+const (
+	TunFlagCsum    uint16 = 1 << 0
+	TunFlagRemCsum uint16 = 1 << 1
+)
 
 // Link is an interface the engine serves.
 type Link struct {
@@ -80,6 +103,9 @@ type Snapshot struct {
 
 	index []int32 // open-addressing table of service slots (-1 empty)
 	mask  uint32
+
+	natIndex []int32 // open-addressing table of NAT destination slots (natdest.go)
+	natMask  uint32
 }
 
 // Errors from Build.
@@ -131,6 +157,7 @@ func Build(gen uint64, services []Service, dests []Dest, timeouts conntrack.Time
 		}
 		s.index[h] = int32(svc.ID)
 	}
+	s.indexNATDests()
 	return s, nil
 }
 

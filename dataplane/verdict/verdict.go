@@ -45,5 +45,12 @@ const (
 	NotSyn                             // tcp-not-syn
 	NoConnection                       // no-connection
 	Unsupported                        // unsupported-method
+	ReplyTupleInUse                    // reply-tuple-in-use
+	NoHeadroom                         // no-headroom
+	TooBig                             // too-big-icmp-sent
+	TooBigNoDF                         // too-big-not-df
+	ICMPNotError                       // icmp-not-error
+	ICMPBadQuote                       // icmp-bad-quote
+	ICMPNoConnection                   // icmp-no-connection
 	NumReasons                         // (count)
 )

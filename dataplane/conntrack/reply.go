@@ -1,0 +1,149 @@
+package conntrack
+
+import "encoding/binary"
+
+// ReplyKey identifies the reply direction of a connection whose replies
+// pass through the director: a packet from Peer:PeerPort to
+// Local:LocalPort. For NAT the peer is the real server (RIP:rport) and the
+// local end the client (CIP:cport); for FULLNAT the peer is the real
+// server and the local end the director's local address and port
+// (LIP:lport). Addresses are 16 bytes, IPv4 mapped as in [Key]; ports are
+// in host order; the padding must stay zero.
+type ReplyKey struct {
+	Peer      [16]byte
+	Local     [16]byte
+	PeerPort  uint16
+	LocalPort uint16
+	Proto     uint8
+	_         [3]byte
+}
+
+// Hop says how to send a reply on towards the client: the link and the
+// Ethernet addresses to write. The table never reads it; the engine
+// fills it from the client's packets.
+type Hop struct {
+	Link   uint16
+	DstMAC [6]byte
+	SrcMAC [6]byte
+}
+
+// Reply is the reply record of a connection: its reply key and the hop
+// back to the client. Only connections given one with [Table.SetReply]
+// have it, so DR and TUN connections cost nothing here.
+type Reply struct {
+	Key ReplyKey
+	Hop Hop
+}
+
+// replySize is the size of a [Reply] in the records array (a test checks
+// it): a 40-byte key and a 14-byte hop, 2-byte aligned.
+const replySize = 54
+
+// sumReply returns the hash of a reply key, folded like [hasher.sum].
+func (h *hasher) sumReply(k *ReplyKey) uint64 {
+	c0 := binary.LittleEndian.Uint64(k.Peer[0:8])
+	c1 := binary.LittleEndian.Uint64(k.Peer[8:16])
+	v0 := binary.LittleEndian.Uint64(k.Local[0:8])
+	v1 := binary.LittleEndian.Uint64(k.Local[8:16])
+	p := uint64(k.PeerPort) | uint64(k.LocalPort)<<16 | uint64(k.Proto)<<32
+	a := mix(c0^h.k1, c1^h.k0)
+	b := mix(v0^h.k3, v1^h.k2)
+	return mix(a^p^h.k4, b^h.k1)
+}
+
+// SetReply gives connection idx (an index from Lookup or Insert) the
+// reply key k, so that [Table.LookupReply] finds it, and the hop hop; a
+// reply key it had before is replaced. It returns false, changing
+// nothing, when another live connection has the same reply key (counted
+// in Stats.ReplyExists): the caller cannot tell their replies apart and
+// refuses the new connection. It does not allocate.
+func (t *Table) SetReply(idx int32, k *ReplyKey, hop *Hop, now int64) bool {
+	p := uint32(idx)
+	tag := tagOf(t.hash.sumReply(k))
+	i := tag >> t.shift
+	for d := uint32(0); ; d++ {
+		s := t.rslots[i]
+		st := uint32(s >> 32)
+		if s == 0 || t.dist(st, i) < d {
+			break
+		}
+		if st == tag && uint32(s) != p {
+			o := uint32(s)
+			if t.replies[o].Key == *k && t.entries[o].Expires > now {
+				t.stats.ReplyExists++
+				return false
+			}
+		}
+		i = (i + 1) & t.mask
+	}
+	if t.hasReply[p/64]&(1<<(p%64)) != 0 {
+		t.removeReply(p)
+	}
+	t.insertReply(p, tag)
+	t.replies[p] = Reply{Key: *k, Hop: *hop}
+	t.hasReply[p/64] |= 1 << (p % 64)
+	return true
+}
+
+// insertReply places pool entry p with reply tag tag in the reply index,
+// in Robin Hood order.
+func (t *Table) insertReply(p, tag uint32) {
+	i := tag >> t.shift
+	for d := uint32(0); ; d++ {
+		s := t.rslots[i]
+		if s == 0 {
+			break
+		}
+		if t.dist(uint32(s>>32), i) < d {
+			t.shiftUp(t.rslots, i)
+			break
+		}
+		i = (i + 1) & t.mask
+	}
+	t.rslots[i] = uint64(tag)<<32 | uint64(p)
+}
+
+// LookupReply returns the index of the live connection whose reply key is
+// k. It does not allocate.
+func (t *Table) LookupReply(k *ReplyKey, now int64) (idx int32, ok bool) {
+	tag := tagOf(t.hash.sumReply(k))
+	i := tag >> t.shift
+	for d := uint32(0); ; d++ {
+		s := t.rslots[i]
+		st := uint32(s >> 32)
+		if s == 0 || t.dist(st, i) < d {
+			return 0, false
+		}
+		if st == tag {
+			p := uint32(s)
+			if t.replies[p].Key == *k && t.entries[p].Expires > now {
+				return int32(p), true
+			}
+		}
+		i = (i + 1) & t.mask
+	}
+}
+
+// ReplyOf returns the reply record of connection idx, or nil if it has
+// none. The caller may change the record's Hop, never its Key.
+func (t *Table) ReplyOf(idx int32) *Reply {
+	p := uint32(idx)
+	if p >= uint32(len(t.entries)) || t.hasReply[p/64]&(1<<(p%64)) == 0 {
+		return nil
+	}
+	return &t.replies[p]
+}
+
+// removeReply unlinks pool entry p from the reply index.
+func (t *Table) removeReply(p uint32) {
+	want := uint64(tagOf(t.hash.sumReply(&t.replies[p].Key)))<<32 | uint64(p)
+	i := uint32(want>>32) >> t.shift
+	for n := uint32(0); n <= t.mask; n++ {
+		if t.rslots[i] == want {
+			t.removeSlot(t.rslots, i)
+			break
+		}
+		i = (i + 1) & t.mask
+	}
+	t.hasReply[p/64] &^= 1 << (p % 64)
+}
