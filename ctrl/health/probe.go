@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"syscall"
 )
 
@@ -54,7 +55,8 @@ func (c *Checker) probe(ctx context.Context, ch Check, target netip.AddrPort) re
 	default:
 		res = result{err: fmt.Errorf("unknown checker %v", ch.Type), weight: -1}
 	}
-	if res.err != nil && ctx.Err() == context.DeadlineExceeded && !errors.Is(res.err, ErrCheckTimeout) {
+	timedOut := ctx.Err() == context.DeadlineExceeded || errors.Is(res.err, os.ErrDeadlineExceeded)
+	if res.err != nil && timedOut && !errors.Is(res.err, ErrCheckTimeout) {
 		res.err = fmt.Errorf("%w after %v: %w", ErrCheckTimeout, timeout, res.err)
 	}
 	return res
