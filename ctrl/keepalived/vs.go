@@ -367,4 +367,3 @@ func (m method) apply(dst *api.Dest) {
 		dst.TunType, dst.TunPort, dst.TunFlags = m.tunType, m.tunPort, uint16(m.tunFlag)
 	}
 }
-
