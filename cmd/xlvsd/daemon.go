@@ -31,6 +31,7 @@ type daemon struct {
 	resolver *netinfo.Resolver
 	model    *model.Model
 	srv      *server.Server
+	kconf    *keepalivedConf // --keepalived-conf; nil without
 	done     chan struct{}
 	saver    *rules.Saver   // --save-rules (rules.go)
 	metrics  *metricsServer // --metrics-addr (metrics.go)
@@ -117,6 +118,11 @@ func start(o *options, log *slog.Logger) (d *daemon, err error) {
 	if err := d.eng.Start(); err != nil {
 		return nil, err
 	}
+	if o.keepalived != "" {
+		if d.kconf, err = startKeepalived(o.keepalived, d.model, log); err != nil {
+			return nil, err
+		}
+	}
 	if d.srv, err = server.Listen(o.socket, d.controlHandler(), log); err != nil {
 		return nil, err
 	}
@@ -184,10 +190,20 @@ func (d *daemon) refresh() {
 	}
 }
 
+// reload is SIGHUP: reload the keepalived configuration, if any.
+func (d *daemon) reload() {
+	if d.kconf == nil {
+		d.log.Info("SIGHUP: no --keepalived-conf to reload")
+		return
+	}
+	d.kconf.reload()
+}
+
 // stop tears down in the order that returns traffic to the kernel first.
 func (d *daemon) stop() {
 	close(d.done)
 	errs := []error{d.metrics.stop()}
+	d.kconf.close()
 	if d.srv != nil {
 		errs = append(errs, d.srv.Close())
 	}

@@ -36,6 +36,7 @@ type options struct {
 	verbose    bool
 	rulesOptions
 	metricsOptions
+	keepalived string
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -51,6 +52,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "log debug messages")
 	o.rulesOptions.addFlags(fs)
 	o.metricsOptions.addFlags(fs)
+	fs.StringVar(&o.keepalived, "keepalived-conf", "", "run the virtual servers and health checks of this keepalived.conf (SIGHUP reloads it)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -96,14 +98,17 @@ func main() {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	d, err := start(o, log)
 	if err != nil {
 		log.Error("start failed", "err", err)
 		os.Exit(1)
 	}
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 	s := <-sig
+	for ; s == syscall.SIGHUP; s = <-sig {
+		d.reload()
+	}
 	log.Info("shutting down", "signal", s.String())
 	d.stop()
 	os.Exit(0)
