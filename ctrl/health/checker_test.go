@@ -300,22 +300,22 @@ func TestUpdateRejectsDuplicates(t *testing.T) {
 	}
 }
 
-// TestRefusedRequestIsLogged: the model refuses NAT today; the checker
-// logs it and carries on with the rest.
+// TestRefusedRequestIsLogged: the model refuses an IPv6 direct-routing
+// real server behind an IPv4 service (IPVS allows mixed families only for
+// tunnels); the checker logs it and carries on with the rest.
 func TestRefusedRequestIsLogged(t *testing.T) {
 	c, rec, logs := newChecker(t)
-	nat := real("127.0.0.12:80", 1)
-	nat.Dest.Method = api.MethodMasq
-	if err := c.Update([]Service{drService(80, real("127.0.0.11:80", 1), nat)}); err != nil {
+	v6 := real("[fd00::12]:80", 1)
+	if err := c.Update([]Service{drService(80, real("127.0.0.11:80", 1), v6)}); err != nil {
 		t.Fatal(err)
 	}
 	if got := poolString(rec.pool(tcpKey(80))); got != "127.0.0.11:80=1" {
 		t.Errorf("pool %q", got)
 	}
-	if !strings.Contains(logs.String(), "request refused") || !strings.Contains(logs.String(), "127.0.0.12:80") {
+	if !strings.Contains(logs.String(), "request refused") || !strings.Contains(logs.String(), "fd00::12") {
 		t.Errorf("refusal not logged:\n%s", logs)
 	}
-	if st := statusOf(t, c, "127.0.0.12:80"); st.InService {
+	if st := statusOf(t, c, "fd00::12:80"); st.InService {
 		t.Errorf("refused server reported in service: %+v", st)
 	}
 }
