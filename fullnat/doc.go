@@ -40,13 +40,16 @@
 // [InsertTOA] adds TOA (kind 254; length 8 with an IPv4 client, 20 with
 // an IPv6 one as DPVS does) to a client→server segment; [ClampMSS] lowers
 // the MSS option of a SYN or SYN-ACK so that the bytes added later fit.
-// [EncodeProxyV2] builds a PROXY protocol v2 header; [InsertProxyV2] puts
-// it in front of the first payload of a connection, and [SeqState] with
-// [AdjustInbound] and [AdjustOutbound] shift the sequence numbers of the
-// client's later segments and the acknowledgements (and SACK blocks) of
-// the server's segments by its length. All of them work in place on a
-// frame parsed by package packet, keep every checksum right by RFC 1624
-// incremental updates, return a [Result] instead of an error and never
+// [EncodeProxyV2] builds a PROXY protocol v2 header; [ProxyInbound] puts
+// it in front of the first payload of a TCP connection and moves the
+// sequence numbers of the client's later segments by its length, keeping
+// an 8-byte [SeqState] per connection; [AdjustOutbound] moves the
+// acknowledgements (and SACK blocks) of the server's segments back;
+// [InsertProxyV2UDP] puts it in front of every datagram. All of them work
+// in place on a frame parsed by package packet, keep every checksum right
+// by RFC 1624 incremental updates (the payload moves by an even number of
+// bytes, so only the new bytes and the lengths enter the sum), return a
+// [Result] instead of an error and never
 // allocate or panic, whatever the frame.
 //
 // # Concurrency
