@@ -38,13 +38,11 @@ func validateDest(s *service, d *api.Dest) *api.Error {
 		return api.NewError(api.CodeInvalid, "Invalid operation.  Possibly wrong module version, address not unicast, ...")
 	}
 	switch d.Method {
-	case api.MethodRoute:
+	case api.MethodRoute, api.MethodFullNAT:
 	case api.MethodMasq:
 		return api.NewError(api.CodeUnsupported, "masquerading (NAT) forwarding is not supported by xlvs yet")
 	case api.MethodTunnel:
 		return api.NewError(api.CodeUnsupported, "tunnelling (IPIP/GUE) forwarding is not supported by xlvs yet")
-	case api.MethodFullNAT:
-		return api.NewError(api.CodeUnsupported, "FULLNAT forwarding is not supported by xlvs yet")
 	default:
 		return api.NewError(api.CodeInvalid, "Invalid operation.  Possibly wrong module version, address not unicast, ...")
 	}

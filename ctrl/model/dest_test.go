@@ -55,7 +55,6 @@ func TestDestRefusals(t *testing.T) {
 		// Known to ipvsadm, not done by xlvs: refused whole.
 		{"NAT", with(api.OpAddDest, k4, dr("198.18.1.2", 80, 1), func(d *api.Dest) { d.Method = api.MethodMasq }), api.CodeUnsupported, ""},
 		{"tunnel", with(api.OpAddDest, k4, dr("198.18.1.2", 80, 1), func(d *api.Dest) { d.Method = api.MethodTunnel }), api.CodeUnsupported, ""},
-		{"FULLNAT", with(api.OpAddDest, k4, dr("198.18.1.2", 80, 1), func(d *api.Dest) { d.Method = api.MethodFullNAT }), api.CodeUnsupported, ""},
 		{"edit to NAT", with(api.OpEditDest, k4, dr("198.18.1.1", 80, 9), func(d *api.Dest) { d.Method = api.MethodMasq }), api.CodeUnsupported, ""},
 		{"edit to tunnel", with(api.OpEditDest, k6, dr("2001:db8:1::1", 80, 9), func(d *api.Dest) { d.Method = api.MethodTunnel }), api.CodeUnsupported, ""},
 	}

@@ -41,6 +41,10 @@ type Config struct {
 	Counters func() map[string]uint64
 	// Log receives state changes; nil: discard.
 	Log *slog.Logger
+
+	// IfIndex maps an interface name to its index, for the -F of local
+	// addresses; nil: the interfaces of the daemon's namespace.
+	IfIndex func(name string) int
 }
 
 // Model is the configuration of one director.
@@ -53,6 +57,8 @@ type Model struct {
 	dstSlots slots
 	timeouts conntrack.Timeouts
 	gen      uint64
+
+	fnat laddrs // FULLNAT local addresses (laddr.go)
 }
 
 type service struct {
@@ -133,6 +139,8 @@ func (m *Model) Do(req *api.Request) *api.Response {
 		}
 	case api.OpGetTimeouts:
 		resp.Timeouts = m.timeoutsLocked()
+	case api.OpAddLaddr, api.OpDelLaddr, api.OpGetLaddrs:
+		err = m.laddrLocked(req, resp)
 	default:
 		err = api.NewError(api.CodeUnsupported, "operation "+string(req.Op)+" is not supported by xlvs yet")
 	}
@@ -141,7 +149,7 @@ func (m *Model) Do(req *api.Request) *api.Response {
 	}
 	switch req.Op {
 	case api.OpAddService, api.OpEditService, api.OpDelService, api.OpFlush,
-		api.OpAddDest, api.OpEditDest, api.OpDelDest:
+		api.OpAddDest, api.OpEditDest, api.OpDelDest, api.OpAddLaddr, api.OpDelLaddr:
 		m.publishLocked()
 	}
 	return resp
