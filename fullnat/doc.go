@@ -49,8 +49,8 @@
 // in place on a frame parsed by package packet, keep every checksum right
 // by RFC 1624 incremental updates (the payload moves by an even number of
 // bytes, so only the new bytes and the lengths enter the sum), return a
-// [Result] instead of an error and never
-// allocate or panic, whatever the frame.
+// [Result] instead of an error and never allocate or panic, whatever the
+// frame.
 //
 // # Concurrency
 //
