@@ -28,6 +28,9 @@ type Request struct {
 	Service  *Service  `json:"service,omitempty"`
 	Dest     *Dest     `json:"dest,omitempty"`
 	Timeouts *Timeouts `json:"timeouts,omitempty"`
+
+	// Laddr is the local address of OpAddLaddr and OpDelLaddr.
+	Laddr *LocalAddr `json:"laddr,omitempty"`
 }
 
 // Response answers one Request. Err is nil on success.
@@ -41,4 +44,7 @@ type Response struct {
 	// worker totals, drops by reason ("drop-<reason>") and the XDP
 	// program's steering verdicts ("xdp-<reason>").
 	Counters map[string]uint64 `json:"counters,omitempty"`
+
+	// Laddrs are the local addresses of a service (OpGetLaddrs).
+	Laddrs []LocalAddr `json:"laddrs,omitempty"`
 }

@@ -84,6 +84,10 @@ type Service struct {
 	PE      string `json:"pe,omitempty"`
 	Stats   Stats  `json:"stats"`
 	Dests   []Dest `json:"dests,omitempty"`
+
+	// ClientAddr is how FULLNAT real servers learn the client's address:
+	// ClientAddrNone (default), ClientAddrTOA or ClientAddrProxyV2.
+	ClientAddr string `json:"client_addr,omitempty"`
 }
 
 // Dest is a real server of a service.

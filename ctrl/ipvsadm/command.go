@@ -58,6 +58,9 @@ type Command struct {
 	Dest     api.Dest
 	Timeouts api.Timeouts // --set
 	Daemon   DaemonConfig // --start-daemon, --stop-daemon
+
+	// Laddr is the local address of -P and -Q (-z, -F; dpvs.go).
+	Laddr api.LocalAddr
 }
 
 // HasService reports whether the command names a virtual service.

@@ -202,7 +202,7 @@ func (p *printer) serviceLine(name string, s *api.Service) string {
 	if s.Flags&api.SvcOnePacket != 0 {
 		line += " ops"
 	}
-	return line + "\n"
+	return line + clientAddrText(s, false) + "\n"
 }
 
 // ruleServiceLine is the -A line of ipvsadm -S.
@@ -221,7 +221,7 @@ func (p *printer) ruleServiceLine(name string, s *api.Service) string {
 	if fl := schedFlagsText(s); fl != "" {
 		line += " -b " + fl
 	}
-	return line + "\n"
+	return line + clientAddrText(s, true) + "\n"
 }
 
 // maskText is the persistence mask, when it is not the host mask.

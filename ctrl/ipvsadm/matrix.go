@@ -23,6 +23,10 @@ const (
 	CmdZero
 	CmdHelp    // -h: usage on stdout
 	CmdVersion // -v: version line on stdout
+	// DPVS's local address commands (dpvs.go).
+	CmdAddLaddr // -P
+	CmdDelLaddr // -Q
+	CmdGetLaddr // -G
 )
 
 // cmdNames are ipvsadm's cmdnames[], used in messages.
@@ -43,6 +47,9 @@ var cmdNames = [...]string{
 	CmdZero:        "zero",
 	CmdHelp:        "help",
 	CmdVersion:     "version",
+	CmdAddLaddr:    "add-laddr",
+	CmdDelLaddr:    "del-laddr",
+	CmdGetLaddr:    "get-laddr",
 }
 
 // String returns ipvsadm's name of the command.

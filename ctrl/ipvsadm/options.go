@@ -74,6 +74,14 @@ const (
 	tagTunCsum
 	tagTunRemCsum
 	tagFullNAT
+	// DPVS's extensions (dpvs.go).
+	tagAddLaddr
+	tagDelLaddr
+	tagGetLaddr
+	tagLaddr
+	tagIfname
+	tagTOA
+	tagProxyProtocol
 )
 
 // optSpec is one entry of ipvsadm's popt options table.
@@ -148,6 +156,15 @@ var optionsTable = []optSpec{
 	// xlvs' extension: DPVS's FULLNAT forwarding method. Long form only:
 	// -b is --sched-flags in ipvsadm 1.31.
 	{"fullnat", 0, argNone, tagFullNAT},
+	// DPVS's local address commands and options, and the client address
+	// modes of a service (dpvs.go).
+	{"add-laddr", 'P', argNone, tagAddLaddr},
+	{"del-laddr", 'Q', argNone, tagDelLaddr},
+	{"get-laddr", 'G', argNone, tagGetLaddr},
+	{"laddr", 'z', argRequired, tagLaddr},
+	{"ifname", 'F', argRequired, tagIfname},
+	{"toa", 0, argNone, tagTOA},
+	{"proxy-protocol", 0, argRequired, tagProxyProtocol},
 }
 
 // findLong returns the table entry whose long name is exactly name (popt

@@ -56,6 +56,7 @@ type parser struct {
 	svcPort   uint16
 	destAF    int
 	schedFlag string // -b argument, parsed after all options
+	dpvs      dpvsOpts
 }
 
 // parseOptions is parse_options(): the command, then the options, then the
@@ -72,6 +73,7 @@ func (p *parser) parseOptions(args []string) error {
 	if p.c.Cmd == CmdHelp || p.c.Cmd == CmdVersion {
 		return nil
 	}
+	pp.shorts = shortsFor(p.c.Cmd) // DPVS's -b (dpvs.go)
 	for {
 		r, done, perr = pp.nextOpt()
 		if done {
@@ -110,6 +112,7 @@ var commandTags = map[tag]Cmd{
 	tagClear: CmdFlush, tagList: CmdList, tagZero: CmdZero,
 	tagSet: CmdSetTimeouts, tagRestore: CmdRestore, tagSave: CmdSave,
 	tagHelp: CmdHelp, tagVersion: CmdVersion,
+	tagAddLaddr: CmdAddLaddr, tagDelLaddr: CmdDelLaddr, tagGetLaddr: CmdGetLaddr,
 }
 
 // setCommand handles the first option, which must be a command.

@@ -145,7 +145,7 @@ var columnArgs = map[Opt][]string{
 	OptMcastIfn: {"--mcast-interface", "eth1"}, OptTimeout: {"--timeout"}, OptDaemon: {"--daemon"},
 	OptStats: {"--stats"}, OptRate: {"--rate"}, OptThresholds: {"--thresholds"},
 	OptPersistentConn: {"--persistent-conn"}, OptNoSort: {"--nosort"}, OptSyncID: {"--syncid", "3"},
-	OptExact: {"--exact"}, OptOnePacket: {"-o"}, OptPE: {"--pe", "sip"}, OptSchedFlags: {"-b", "flag-1"},
+	OptExact: {"--exact"}, OptOnePacket: {"-o"}, OptPE: {"--pe", "sip"}, OptSchedFlags: {"--sched-flags", "flag-1"},
 	OptMcastGroup: {"--mcast-group", "224.0.0.81"}, OptMcastPort: {"--mcast-port", "8848"},
 	OptMcastTTL: {"--mcast-ttl", "2"}, OptSyncMaxLen: {"--sync-maxlen", "1400"}, OptTunInfo: {"--tun-info"},
 	OptTunType: {"--tun-type", "gue"}, OptTunPort: {"--tun-port", "6080"}, OptTunNoCsum: {"--tun-nocsum"},

@@ -49,6 +49,8 @@ func (p *parser) option(r poptResult, pp *popt) error {
 		return p.daemonOption(r)
 	case tagSort:
 		return nil // the default; accepted for compatibility
+	case tagLaddr, tagIfname, tagTOA, tagProxyProtocol:
+		return p.dpvsOption(r)
 	}
 	return failf("invalid option `%s'", pp.badOption())
 }

@@ -40,6 +40,7 @@ type popt struct {
 	restLeft  bool   // "--" seen
 	leftovers []string
 	nextLeft  int
+	shorts    func(byte) *optSpec // short option lookup; nil: findShort
 }
 
 // poptResult is one option returned by [popt.nextOpt].
@@ -95,7 +96,11 @@ func (p *popt) nextOpt() (r poptResult, done bool, err poptErr) {
 				c, rest = p.chars[0], p.chars[1:]
 			}
 			p.inBundle = false
-			r.opt = findShort(c)
+			if p.shorts != nil {
+				r.opt = p.shorts(c)
+			} else {
+				r.opt = findShort(c)
+			}
 			if r.opt == nil {
 				return r, false, poptBadOpt
 			}

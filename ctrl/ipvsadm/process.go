@@ -7,6 +7,12 @@ import "github.com/xlvs/xlvs/ctrl/api"
 // ipvsadm's order.
 func (p *parser) processOptions() error {
 	c := &p.c
+	if c.Cmd >= CmdAddLaddr {
+		return p.laddrOptCheck()
+	}
+	if err := p.dpvsOptCheck(); err != nil {
+		return err
+	}
 	if err := genericOptCheck(c.Cmd, c.Opts); err != nil {
 		return err
 	}

@@ -119,6 +119,8 @@ func (r *run) process(args []string, fromStdin bool) (code int, exit bool) {
 		return r.list(cmd)
 	case CmdSave:
 		return r.save(cmd)
+	case CmdAddLaddr, CmdDelLaddr, CmdGetLaddr:
+		return r.laddr(cmd)
 	}
 	return r.set(cmd)
 }

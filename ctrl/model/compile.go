@@ -43,7 +43,11 @@ func (m *Model) publishLocked() {
 	for _, d := range m.trash {
 		dests = append(dests, m.compileDest(d, false))
 	}
+	laddrs := m.compileLaddrsLocked(svcs)
 	snap, err := snapshot.Build(m.gen, svcs, dests, m.timeouts)
+	if err == nil {
+		err = snap.SetLocalAddrs(laddrs)
+	}
 	if err != nil {
 		// Validation makes this unreachable; keep the running snapshot.
 		m.cfg.Log.Error("snapshot build failed", "err", err)

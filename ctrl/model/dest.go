@@ -38,13 +38,11 @@ func validateDest(s *service, d *api.Dest) *api.Error {
 		return api.NewError(api.CodeInvalid, "Invalid operation.  Possibly wrong module version, address not unicast, ...")
 	}
 	switch d.Method {
-	case api.MethodRoute, api.MethodMasq:
+	case api.MethodRoute, api.MethodMasq, api.MethodFullNAT:
 	case api.MethodTunnel:
 		if err := validateTunnel(d); err != nil {
 			return err
 		}
-	case api.MethodFullNAT:
-		return api.NewError(api.CodeUnsupported, "FULLNAT forwarding is not supported by xlvs yet")
 	default:
 		return api.NewError(api.CodeInvalid, "Invalid operation.  Possibly wrong module version, address not unicast, ...")
 	}

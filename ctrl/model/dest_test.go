@@ -55,7 +55,6 @@ func TestDestRefusals(t *testing.T) {
 		{"missing service", &api.Request{Op: api.OpAddDest, Dest: dr("198.18.1.2", 80, 1)}, api.CodeInvalid, ""},
 		{"delete without destination", &api.Request{Op: api.OpDelDest, Service: &api.Service{Key: k4}}, api.CodeInvalid, ""},
 		// Known to ipvsadm, not done by xlvs: refused whole.
-		{"FULLNAT", with(api.OpAddDest, k4, dr("198.18.1.2", 80, 1), func(d *api.Dest) { d.Method = api.MethodFullNAT }), api.CodeUnsupported, ""},
 		{"GRE tunnel", with(api.OpAddDest, k4, dr("198.18.1.2", 80, 1), func(d *api.Dest) { d.Method, d.TunType = api.MethodTunnel, api.TunGRE }), api.CodeUnsupported, "GRE tunnelling is not supported by xlvs yet"},
 		// ip_vs_ctl.c: GUE without a port, an unknown tunnel type: EINVAL.
 		{"GUE without port", with(api.OpAddDest, k4, dr("198.18.1.2", 80, 1), func(d *api.Dest) { d.Method, d.TunType = api.MethodTunnel, api.TunGUE }), api.CodeInvalid, msgInvalid},

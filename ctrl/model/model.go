@@ -49,6 +49,10 @@ type Config struct {
 	// Rates, when set, replaces the model's rate estimator: tests inject
 	// the rates they want listed. nil: the estimator (estimator.go).
 	Rates Rates
+
+	// IfIndex maps an interface name to its index, for the -F of local
+	// addresses; nil: the interfaces of the daemon's namespace.
+	IfIndex func(name string) int
 }
 
 // Model is the configuration of one director.
@@ -61,6 +65,8 @@ type Model struct {
 	dstSlots slots
 	timeouts conntrack.Timeouts
 	gen      uint64
+
+	fnat laddrs // FULLNAT local addresses (laddr.go)
 }
 
 type service struct {
@@ -151,6 +157,8 @@ func (m *Model) Do(req *api.Request) *api.Response {
 		err = m.setTimeoutsLocked(req.Timeouts)
 	case api.OpZero:
 		err = m.zeroLocked(req.Service)
+	case api.OpAddLaddr, api.OpDelLaddr, api.OpGetLaddrs:
+		err = m.laddrLocked(req, resp)
 	default:
 		err = api.NewError(api.CodeUnsupported, "operation "+string(req.Op)+" is not supported by xlvs yet")
 	}
@@ -159,7 +167,7 @@ func (m *Model) Do(req *api.Request) *api.Response {
 	}
 	switch req.Op {
 	case api.OpAddService, api.OpEditService, api.OpDelService, api.OpFlush,
-		api.OpAddDest, api.OpEditDest, api.OpDelDest, api.OpSetTimeouts:
+		api.OpAddDest, api.OpEditDest, api.OpDelDest, api.OpSetTimeouts, api.OpAddLaddr, api.OpDelLaddr:
 		m.publishLocked()
 	}
 	return resp

@@ -63,6 +63,9 @@ func validateService(s *api.Service) *api.Error {
 	} else if s.Netmask == 0 {
 		s.Netmask = 0xffffffff
 	}
+	if err := validateClientAddr(s); err != nil {
+		return err
+	}
 	s.Flags &^= api.SvcHashed
 	s.Stats = api.Stats{}
 	s.Dests = nil
@@ -109,6 +112,7 @@ func (m *Model) editServiceLocked(in *api.Service) *api.Error {
 		return err
 	}
 	old.Scheduler, old.Flags, old.Timeout, old.Netmask, old.PE = s.Scheduler, s.Flags, s.Timeout, s.Netmask, s.PE
+	old.ClientAddr = s.ClientAddr
 	m.cfg.Log.Info("service edited", "service", keyString(s.Key), "scheduler", s.Scheduler)
 	return nil
 }

@@ -35,8 +35,12 @@
 // (from the real server or a router on the way to it). Such an entry also catches
 // replies to the kernel's own connections to that real server (health
 // checks), so the NAT feature must either use a separate local address for
-// health checks or extend the program (see steer.c for the room left for a
-// local-address map).
+// health checks or extend the program.
+//
+// A packet to a non-VIP destination that is a FULLNAT local address
+// ([Steering.SetLocalAddrs]) is steered when it is TCP or UDP to a port of
+// the local port range (a reply from a real server) or irregular; other
+// packets to it (ICMP, ssh, ports outside the range) go to the kernel.
 //
 // Every frame increments exactly one counter ([Steering.Counters]), so the
 // counters add up to the frames the program saw. Steered frames for which

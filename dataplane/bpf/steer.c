@@ -19,12 +19,6 @@
 // `bpf2go -type`; never mirror them by hand. Counter names are derived from
 // the enum identifiers (REASON_PASS_NOT_IP -> "pass-not-ip"): renaming an
 // enumerator renames a metric.
-//
-// Room for later maps (not yet written):
-//   - local_addrs: HASH {addr[16]} -> u32, FULLNAT local addresses. A packet
-//     whose destination is a local address of a FULLNAT pool is a reply from
-//     a real server and must be steered; it would be looked up where `vips`
-//     is, before the nat_sources lookup.
 
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -42,6 +36,7 @@
 #define MAX_VIPS 4096
 #define MAX_SERVICES 16384
 #define MAX_NAT_SOURCES 16384
+#define MAX_LOCAL_ADDRS 256
 
 // Parser bounds: VLAN tags (802.1Q / 802.1ad) and IPv6 extension headers
 // walked before giving up (an IPv6 packet to a VIP with a longer chain is
@@ -75,6 +70,7 @@ enum reason {
 	REASON_STEER_IRREGULAR,     // irregular packet to a VIP
 	REASON_STEER_NAT_REPLY,     // source is a NAT real server
 	REASON_STEER_ICMP_ERROR,    // ICMP error quoting a service's or a NAT real server's packet
+	REASON_STEER_FULLNAT_REPLY, // to a FULLNAT local address and port
 	REASON_MAX,
 };
 
@@ -150,6 +146,29 @@ struct {
 	__type(value, __u64);
 	__uint(max_entries, REASON_MAX);
 } counters SEC(".maps");
+
+// FULLNAT local addresses (LIPs). A TCP or UDP packet to a local address
+// whose destination port is in the local port range is a reply from a
+// real server to a FULLNAT connection; an irregular packet to one is
+// steered too, so that userspace drops and counts it. Other packets to a
+// local address (ICMP, ports outside the range) go to the kernel.
+
+// struct laddr_range is the value of `local_addrs`: the local port range,
+// inclusive, in host byte order, and the address's family (enum family),
+// so that an IPv6 packet to ::ffff:a.b.c.d does not match IPv4 a.b.c.d.
+struct laddr_range {
+	__u16 min_port;
+	__u16 max_port;
+	__u32 family;
+};
+
+// local_addrs: FULLNAT local addresses (key as in struct vip_key).
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct vip_key);
+	__type(value, struct laddr_range);
+	__uint(max_entries, MAX_LOCAL_ADDRS);
+} local_addrs SEC(".maps");
 
 // struct packet is what the L3 parsers hand to decide().
 struct packet {
@@ -324,6 +343,26 @@ static __always_inline int steer_icmp_error(struct xdp_md *ctx, struct packet *p
 	return pass(otherwise);
 }
 
+// steer_local_addr steers FULLNAT replies (see local_addrs) and returns
+// the XDP action, or -1 when the packet is not addressed to a local
+// address and port.
+static __always_inline int steer_local_addr(struct xdp_md *ctx, struct packet *p)
+{
+	struct laddr_range *r = bpf_map_lookup_elem(&local_addrs, p->key.addr);
+	__u16 port;
+
+	if (!r || r->family != p->key.family)
+		return -1;
+	if (p->irregular)
+		return redirect(ctx, REASON_STEER_IRREGULAR);
+	if (p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP)
+		return -1;
+	port = bpf_ntohs(p->dport);
+	if (port < r->min_port || port > r->max_port)
+		return -1;
+	return redirect(ctx, REASON_STEER_FULLNAT_REPLY);
+}
+
 // decide is the policy, shared by both families. Not inlined: one copy for
 // IPv4 and IPv6, and its signature puts enum family into BTF.
 //
@@ -337,6 +376,10 @@ static __noinline int decide(struct xdp_md *ctx, struct packet *p, enum family f
 	struct endpoint_key *key = &p->key;
 
 	if (!bpf_map_lookup_elem(&vips, key->addr)) {
+		int ret = steer_local_addr(ctx, p);
+
+		if (ret >= 0)
+			return ret;
 		if (p->irregular)
 			return pass(REASON_PASS_NOT_VIP);
 		// An error about a packet to a NAT real server (from the real

@@ -28,23 +28,31 @@ const (
 	steerFamilyFAMILY_IPV6 steerFamily = 10
 )
 
+type steerLaddrRange struct {
+	_       structs.HostLayout
+	MinPort uint16
+	MaxPort uint16
+	Family  uint32
+}
+
 type steerReason uint32
 
 const (
-	steerReasonREASON_PASS_NOT_IP        steerReason = 0
-	steerReasonREASON_PASS_VLAN_DEPTH    steerReason = 1
-	steerReasonREASON_PASS_MALFORMED     steerReason = 2
-	steerReasonREASON_PASS_NOT_VIP       steerReason = 3
-	steerReasonREASON_PASS_NO_SERVICE    steerReason = 4
-	steerReasonREASON_PASS_ICMP          steerReason = 5
-	steerReasonREASON_PASS_OTHER_PROTO   steerReason = 6
-	steerReasonREASON_PASS_NO_XSK        steerReason = 7
-	steerReasonREASON_STEER_SERVICE_IPV4 steerReason = 8
-	steerReasonREASON_STEER_SERVICE_IPV6 steerReason = 9
-	steerReasonREASON_STEER_IRREGULAR    steerReason = 10
-	steerReasonREASON_STEER_NAT_REPLY    steerReason = 11
-	steerReasonREASON_STEER_ICMP_ERROR   steerReason = 12
-	steerReasonREASON_MAX                steerReason = 13
+	steerReasonREASON_PASS_NOT_IP         steerReason = 0
+	steerReasonREASON_PASS_VLAN_DEPTH     steerReason = 1
+	steerReasonREASON_PASS_MALFORMED      steerReason = 2
+	steerReasonREASON_PASS_NOT_VIP        steerReason = 3
+	steerReasonREASON_PASS_NO_SERVICE     steerReason = 4
+	steerReasonREASON_PASS_ICMP           steerReason = 5
+	steerReasonREASON_PASS_OTHER_PROTO    steerReason = 6
+	steerReasonREASON_PASS_NO_XSK         steerReason = 7
+	steerReasonREASON_STEER_SERVICE_IPV4  steerReason = 8
+	steerReasonREASON_STEER_SERVICE_IPV6  steerReason = 9
+	steerReasonREASON_STEER_IRREGULAR     steerReason = 10
+	steerReasonREASON_STEER_NAT_REPLY     steerReason = 11
+	steerReasonREASON_STEER_ICMP_ERROR    steerReason = 12
+	steerReasonREASON_STEER_FULLNAT_REPLY steerReason = 13
+	steerReasonREASON_MAX                 steerReason = 14
 )
 
 type steerVipKey struct {
@@ -58,6 +66,7 @@ type steerVipKey struct {
 const (
 	steerMapCounters   = "counters"
 	steerMapIfslots    = "ifslots"
+	steerMapLocalAddrs = "local_addrs"
 	steerMapNatSources = "nat_sources"
 	steerMapServices   = "services"
 	steerMapVips       = "vips"
@@ -116,6 +125,7 @@ type steerProgramSpecs struct {
 type steerMapSpecs struct {
 	Counters   *ebpf.MapSpec `ebpf:"counters"`
 	Ifslots    *ebpf.MapSpec `ebpf:"ifslots"`
+	LocalAddrs *ebpf.MapSpec `ebpf:"local_addrs"`
 	NatSources *ebpf.MapSpec `ebpf:"nat_sources"`
 	Services   *ebpf.MapSpec `ebpf:"services"`
 	Vips       *ebpf.MapSpec `ebpf:"vips"`
@@ -150,6 +160,7 @@ func (o *steerObjects) Close() error {
 type steerMaps struct {
 	Counters   *ebpf.Map `ebpf:"counters"`
 	Ifslots    *ebpf.Map `ebpf:"ifslots"`
+	LocalAddrs *ebpf.Map `ebpf:"local_addrs"`
 	NatSources *ebpf.Map `ebpf:"nat_sources"`
 	Services   *ebpf.Map `ebpf:"services"`
 	Vips       *ebpf.Map `ebpf:"vips"`
@@ -160,6 +171,7 @@ func (m *steerMaps) Close() error {
 	return _SteerClose(
 		m.Counters,
 		m.Ifslots,
+		m.LocalAddrs,
 		m.NatSources,
 		m.Services,
 		m.Vips,

@@ -36,6 +36,8 @@ type Service struct {
 	Sched      string   // scheduler name as registered in package sched
 	SchedFlags uint32   // IP_VS_SVC_F_SCHED* bits
 	Dests      []uint32 // destination slots, in configuration order
+
+	FullNAT ServiceFullNAT // local addresses, client address mode (fullnat.go)
 }
 
 // NextHop says how to send a frame to a destination: the link index in the
@@ -100,6 +102,11 @@ type Snapshot struct {
 	Services []Service // indexed by slot; ID 0 entries with Family 0 are holes
 	Dests    []Dest    // indexed by slot; Service field valid only if used
 	Timeouts conntrack.Timeouts
+
+	// LocalAddrs are the FULLNAT local addresses, indexed by slot; set by
+	// SetLocalAddrs (fullnat.go).
+	LocalAddrs []LocalAddr
+	laddrs     laddrIndex
 
 	index []int32 // open-addressing table of service slots (-1 empty)
 	mask  uint32
