@@ -1,5 +1,7 @@
 package engine
 
+import "github.com/xlvs/xlvs/dataplane/snapshot"
+
 // ownerHash maps a client endpoint to a number both directions of a flow
 // can compute: hash(client address, client port). The owner of a DR, TUN
 // or NAT flow is ownerHash mod the number of workers (DESIGN.md §2).
@@ -22,4 +24,22 @@ func owner(addr *[16]byte, port uint16, workers int) int {
 		return 0
 	}
 	return int(uint64(ownerHash(addr, port)) * uint64(workers) >> 32)
+}
+
+// ownerOf returns the worker that owns flows of client:cport to service
+// svc. A persistent service owns by hash(client & persistence mask) alone,
+// so that every connection of a client (or of its netmask) — and its
+// persistence template — lives in one worker's table; other services own
+// by hash(client, cport). Both directions of a flow evaluate it once they
+// know the service. Hot path: no allocations.
+func (w *Worker) ownerOf(svc *snapshot.Service, client *[16]byte, cport uint16) int {
+	if w.n == 1 {
+		return 0
+	}
+	if svc.Flags&snapshot.SvcPersistent != 0 {
+		var masked [16]byte
+		svc.MaskClient(&masked, client)
+		return owner(&masked, 0, w.n)
+	}
+	return owner(client, cport, w.n)
 }

@@ -54,6 +54,10 @@ type Worker struct {
 	expired   [expireBudget]conntrack.Entry
 	reclaimed conntrack.Entry
 	schedKey  sched.Key
+	tmplKey   conntrack.Key
+	links     []persistLink // by connection-table index (persist.go)
+	tmplGen   uint32        // generation of the last template created
+	ops       int32         // one-packet connection to release after its datagram, or -1
 	hd        port.Desc
 	idle      int
 
@@ -73,7 +77,9 @@ func newWorker(id, n int, p port.Port, cfg Config, snap *atomic.Pointer[snapshot
 		in:         make([]*handoff.Ring, n),
 		out:        make([]*handoff.Ring, n),
 		dirty:      make([]bool, n),
+		ops:        -1,
 	}
+	w.links = make([]persistLink, w.ct.Cap())
 	for i := range w.destIdx {
 		w.destIdx[i] = -1
 	}
@@ -133,7 +139,11 @@ func (w *Worker) handle(d *port.Desc, now int64, handedOff bool) {
 		w.c.rxPackets.inc()
 		w.c.rxBytes.add(uint64(d.Len))
 	}
-	switch to, v := w.process(d, now, handedOff); v {
+	to, v := w.process(d, now, handedOff)
+	if w.ops >= 0 {
+		w.releaseOnePacket()
+	}
+	switch v {
 	case verdict.Tx:
 		w.tx[w.ntx] = *d
 		w.ntx++

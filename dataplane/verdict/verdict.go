@@ -45,5 +45,6 @@ const (
 	NotSyn                             // tcp-not-syn
 	NoConnection                       // no-connection
 	Unsupported                        // unsupported-method
+	SrcPortZero                        // source-port-zero
 	NumReasons                         // (count)
 )

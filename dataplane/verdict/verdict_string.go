@@ -50,12 +50,13 @@ func _() {
 	_ = x[NotSyn-19]
 	_ = x[NoConnection-20]
 	_ = x[Unsupported-21]
-	_ = x[NumReasons-22]
+	_ = x[SrcPortZero-22]
+	_ = x[NumReasons-23]
 }
 
-const _DropReason_name = "nonetruncatedunknown-ethertypebad-ip-versionbad-ihlbad-lengthipv4-optionsfragmentbad-ipv6-ext-headerunsupported-protocolttl-exceededno-serviceno-destinationdestination-unavailableno-next-hopconntrack-fullhandoff-ring-fulltx-ring-fullframe-too-bigtcp-not-synno-connectionunsupported-method(count)"
+const _DropReason_name = "nonetruncatedunknown-ethertypebad-ip-versionbad-ihlbad-lengthipv4-optionsfragmentbad-ipv6-ext-headerunsupported-protocolttl-exceededno-serviceno-destinationdestination-unavailableno-next-hopconntrack-fullhandoff-ring-fulltx-ring-fullframe-too-bigtcp-not-synno-connectionunsupported-methodsource-port-zero(count)"
 
-var _DropReason_index = [...]uint16{0, 4, 13, 30, 44, 51, 61, 73, 81, 100, 120, 132, 142, 156, 179, 190, 204, 221, 233, 246, 257, 270, 288, 295}
+var _DropReason_index = [...]uint16{0, 4, 13, 30, 44, 51, 61, 73, 81, 100, 120, 132, 142, 156, 179, 190, 204, 221, 233, 246, 257, 270, 288, 304, 311}
 
 func (i DropReason) String() string {
 	idx := int(i) - 0
