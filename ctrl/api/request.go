@@ -28,6 +28,7 @@ type Request struct {
 	Service  *Service  `json:"service,omitempty"`
 	Dest     *Dest     `json:"dest,omitempty"`
 	Timeouts *Timeouts `json:"timeouts,omitempty"`
+	MarkRule *MarkRule `json:"mark_rule,omitempty"` // mark-rule operations (mark.go)
 }
 
 // Response answers one Request. Err is nil on success.
@@ -37,6 +38,8 @@ type Response struct {
 	Services []Service `json:"services,omitempty"`
 	Timeouts *Timeouts `json:"timeouts,omitempty"`
 	Conns    []Conn    `json:"conns,omitempty"`
+	// MarkRules answers OpListMarkRules (mark.go).
+	MarkRules []MarkRule `json:"mark_rules,omitempty"`
 	// Counters are xlvs' own dataplane counters by name (OpGetCounters):
 	// worker totals, drops by reason ("drop-<reason>") and the XDP
 	// program's steering verdicts ("xdp-<reason>").

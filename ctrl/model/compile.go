@@ -31,6 +31,7 @@ func (m *Model) publishLocked() {
 			Addr: s.Key.Addr.As16(), Port: s.Key.Port,
 			Sched: s.Scheduler, SchedFlags: s.Flags & (api.SvcSched1 | api.SvcSched2 | api.SvcSched3),
 		}
+		compilePersist(&ss, &s.Service)
 		// Newest first, as the kernel keeps its destination list, so that
 		// schedulers break ties as IPVS does.
 		for i := len(s.dests) - 1; i >= 0; i-- {
@@ -43,7 +44,7 @@ func (m *Model) publishLocked() {
 	for _, d := range m.trash {
 		dests = append(dests, m.compileDest(d, false))
 	}
-	snap, err := snapshot.Build(m.gen, svcs, dests, m.timeouts)
+	snap, err := snapshot.Build(m.gen, svcs, dests, m.timeouts, m.compileMarks()...)
 	if err != nil {
 		// Validation makes this unreachable; keep the running snapshot.
 		m.cfg.Log.Error("snapshot build failed", "err", err)
@@ -59,7 +60,7 @@ func (m *Model) compileDest(d *dest, available bool) snapshot.Dest {
 		ID: d.slot, Service: d.svcSlot, Addr: d.Addr.As16(), Port: d.Port,
 		Method: method(d.Method), Weight: d.Weight,
 		UThreshold: d.UThreshold, LThreshold: d.LThreshold,
-		Available: available,
+		Available: available, LastWeight: d.lastWeight,
 	}
 	if m.cfg.NextHops == nil {
 		return sd
@@ -90,7 +91,7 @@ func (m *Model) reclaimLocked() {
 	kept := m.trash[:0]
 	for _, d := range m.trash {
 		st := m.cfg.Stats.DestStats(d.slot)
-		if st.ActiveConns+st.InactConns == 0 {
+		if st.ActiveConns+st.InactConns+st.PersistConns == 0 { // templates refer to it too
 			m.dstSlots.put(d.slot)
 			continue
 		}

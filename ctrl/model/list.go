@@ -51,6 +51,7 @@ func (m *Model) destStats(d *dest, out *api.Dest) {
 	st := m.cfg.Stats.DestStats(d.slot)
 	out.ActiveConns = uint32(st.ActiveConns)
 	out.InactConns = uint32(st.InactConns)
+	out.PersistConns = uint32(st.PersistConns)
 	out.Stats = api.Stats{Conns: st.Conns, InPkts: st.InPkts, OutPkts: st.OutPkts, InBytes: st.InBytes, OutBytes: st.OutBytes}
 }
 

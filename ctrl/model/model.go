@@ -51,6 +51,7 @@ type Model struct {
 	trash    []*dest    // deleted destinations connections may still use
 	svcSlots slots
 	dstSlots slots
+	marks    []api.MarkRule // in rule order (mark.go)
 	timeouts conntrack.Timeouts
 	gen      uint64
 }
@@ -62,10 +63,11 @@ type service struct {
 }
 
 type dest struct {
-	api.Dest // configuration fields only
-	slot     uint32
-	svc      api.ServiceKey
-	svcSlot  uint32
+	api.Dest         // configuration fields only
+	lastWeight int32 // the kernel's last_weight: the latest non-zero weight
+	slot       uint32
+	svc        api.ServiceKey
+	svcSlot    uint32
 }
 
 // New returns an empty model and publishes its first (empty) snapshot.
@@ -133,6 +135,8 @@ func (m *Model) Do(req *api.Request) *api.Response {
 		}
 	case api.OpGetTimeouts:
 		resp.Timeouts = m.timeoutsLocked()
+	case api.OpAddMarkRule, api.OpDelMarkRule, api.OpListMarkRules:
+		resp.MarkRules, err = m.markRuleLocked(req.Op, req.MarkRule)
 	default:
 		err = api.NewError(api.CodeUnsupported, "operation "+string(req.Op)+" is not supported by xlvs yet")
 	}
@@ -141,7 +145,7 @@ func (m *Model) Do(req *api.Request) *api.Response {
 	}
 	switch req.Op {
 	case api.OpAddService, api.OpEditService, api.OpDelService, api.OpFlush,
-		api.OpAddDest, api.OpEditDest, api.OpDelDest:
+		api.OpAddDest, api.OpEditDest, api.OpDelDest, api.OpAddMarkRule, api.OpDelMarkRule:
 		m.publishLocked()
 	}
 	return resp
