@@ -22,6 +22,11 @@
 //     passed otherwise;
 //   - ICMP/ICMPv6 and other protocols are passed.
 //
+// Before all of this, a regular TCP/UDP/SCTP packet is steered when the
+// first mark rule ([Steering.SetMarkRules]) matching its protocol,
+// destination prefix and port gives it a firewall-mark service — whether
+// or not the destination is a VIP.
+//
 // A packet to a non-VIP destination is steered when its source
 // (protocol, address, port) or (protocol, address, 0) is a NAT real server
 // ([Steering.SetNATSources]; empty by default). Such an entry also catches

@@ -28,6 +28,24 @@ const (
 	steerFamilyFAMILY_IPV6 steerFamily = 10
 )
 
+type steerMarkKey struct {
+	_         structs.HostLayout
+	Prefixlen uint32
+	Addr      [16]uint8
+}
+
+type steerMarkRules struct {
+	_     structs.HostLayout
+	Count uint32
+	Rule  [16]struct {
+		_        structs.HostLayout
+		Proto    uint8
+		Steer    uint8
+		PortFrom uint16
+		PortTo   uint16
+	}
+}
+
 type steerReason uint32
 
 const (
@@ -43,7 +61,8 @@ const (
 	steerReasonREASON_STEER_SERVICE_IPV6 steerReason = 9
 	steerReasonREASON_STEER_IRREGULAR    steerReason = 10
 	steerReasonREASON_STEER_NAT_REPLY    steerReason = 11
-	steerReasonREASON_MAX                steerReason = 12
+	steerReasonREASON_STEER_MARK         steerReason = 12
+	steerReasonREASON_MAX                steerReason = 13
 )
 
 type steerVipKey struct {
@@ -55,13 +74,15 @@ type steerVipKey struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	steerMapCounters   = "counters"
-	steerMapIfslots    = "ifslots"
-	steerMapNatSources = "nat_sources"
-	steerMapServices   = "services"
-	steerMapVips       = "vips"
-	steerMapXsks       = "xsks"
-	steerProgXlvsSteer = "xlvs_steer"
+	steerMapCounters     = "counters"
+	steerMapIfslots      = "ifslots"
+	steerMapMarkCount    = "mark_count"
+	steerMapMarkPrefixes = "mark_prefixes"
+	steerMapNatSources   = "nat_sources"
+	steerMapServices     = "services"
+	steerMapVips         = "vips"
+	steerMapXsks         = "xsks"
+	steerProgXlvsSteer   = "xlvs_steer"
 )
 
 // loadSteer returns the embedded CollectionSpec for steer.
@@ -113,12 +134,14 @@ type steerProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type steerMapSpecs struct {
-	Counters   *ebpf.MapSpec `ebpf:"counters"`
-	Ifslots    *ebpf.MapSpec `ebpf:"ifslots"`
-	NatSources *ebpf.MapSpec `ebpf:"nat_sources"`
-	Services   *ebpf.MapSpec `ebpf:"services"`
-	Vips       *ebpf.MapSpec `ebpf:"vips"`
-	Xsks       *ebpf.MapSpec `ebpf:"xsks"`
+	Counters     *ebpf.MapSpec `ebpf:"counters"`
+	Ifslots      *ebpf.MapSpec `ebpf:"ifslots"`
+	MarkCount    *ebpf.MapSpec `ebpf:"mark_count"`
+	MarkPrefixes *ebpf.MapSpec `ebpf:"mark_prefixes"`
+	NatSources   *ebpf.MapSpec `ebpf:"nat_sources"`
+	Services     *ebpf.MapSpec `ebpf:"services"`
+	Vips         *ebpf.MapSpec `ebpf:"vips"`
+	Xsks         *ebpf.MapSpec `ebpf:"xsks"`
 }
 
 // steerVariableSpecs contains global variables before they are loaded into the kernel.
@@ -147,18 +170,22 @@ func (o *steerObjects) Close() error {
 //
 // It can be passed to loadSteerObjects or ebpf.CollectionSpec.LoadAndAssign.
 type steerMaps struct {
-	Counters   *ebpf.Map `ebpf:"counters"`
-	Ifslots    *ebpf.Map `ebpf:"ifslots"`
-	NatSources *ebpf.Map `ebpf:"nat_sources"`
-	Services   *ebpf.Map `ebpf:"services"`
-	Vips       *ebpf.Map `ebpf:"vips"`
-	Xsks       *ebpf.Map `ebpf:"xsks"`
+	Counters     *ebpf.Map `ebpf:"counters"`
+	Ifslots      *ebpf.Map `ebpf:"ifslots"`
+	MarkCount    *ebpf.Map `ebpf:"mark_count"`
+	MarkPrefixes *ebpf.Map `ebpf:"mark_prefixes"`
+	NatSources   *ebpf.Map `ebpf:"nat_sources"`
+	Services     *ebpf.Map `ebpf:"services"`
+	Vips         *ebpf.Map `ebpf:"vips"`
+	Xsks         *ebpf.Map `ebpf:"xsks"`
 }
 
 func (m *steerMaps) Close() error {
 	return _SteerClose(
 		m.Counters,
 		m.Ifslots,
+		m.MarkCount,
+		m.MarkPrefixes,
 		m.NatSources,
 		m.Services,
 		m.Vips,

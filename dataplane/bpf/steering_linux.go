@@ -124,7 +124,8 @@ func (s *Steering) Mode(ifindex int) (AttachMode, error) {
 // stable lowercase-hyphenated names: "pass-not-ip", "pass-vlan-depth",
 // "pass-malformed", "pass-not-vip", "pass-no-service", "pass-icmp",
 // "pass-other-proto", "pass-no-xsk", "steer-service-ipv4",
-// "steer-service-ipv6", "steer-irregular", "steer-nat-reply". Every name is
+// "steer-service-ipv6", "steer-irregular", "steer-nat-reply", "steer-mark".
+// Every name is
 // present, zero or not.
 func (s *Steering) Counters() (map[string]uint64, error) {
 	s.mu.Lock()
