@@ -98,6 +98,9 @@ func start(o *options, log *slog.Logger) (d *daemon, err error) {
 		Publish:     d.publish,
 		Counters:    d.counters,
 	})
+	if err := d.addMarks(o.marks); err != nil {
+		return nil, err
+	}
 	go d.refresh()
 	for _, ifi := range ifindexes {
 		if err := d.steer.Attach(ifi); err != nil {
@@ -121,14 +124,15 @@ func (d *daemon) publish(s *snapshot.Snapshot) {
 	var keys []bpf.ServiceKey
 	for i := range s.Services {
 		svc := &s.Services[i]
-		if svc.Family == 0 {
-			continue
+		if svc.Family == 0 || svc.FWMark != 0 {
+			continue // firewall-mark services are steered by mark rules
 		}
 		keys = append(keys, bpf.ServiceKey{Proto: svc.Proto, Addr: netip.AddrFrom16(svc.Addr).Unmap(), Port: svc.Port})
 	}
 	if err := d.steer.SetServices(keys); err != nil {
 		d.log.Error("update XDP service map", "err", err)
 	}
+	d.publishMarks(s)
 }
 
 // counters reports the workers' totals, drops by reason and the XDP

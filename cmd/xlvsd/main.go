@@ -2,7 +2,7 @@
 // program to the interfaces it serves, runs one AF_XDP worker per queue and
 // serves the control socket that xlvsadm talks to.
 //
-//	xlvsd --interface eth0 [--interface eth1] [--socket PATH] [--queues N] [--cpus 0,1]
+//	xlvsd --interface eth0 [--interface eth1] [--socket PATH] [--queues N] [--cpus 0,1] [--mark RULE]...
 //
 // SIGTERM or SIGINT detaches XDP, stops the workers, removes the socket and
 // exits 0. The XDP program is attached through a bpf_link owned by the
@@ -20,6 +20,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/xlvs/xlvs/ctrl/api"
 	"github.com/xlvs/xlvs/ctrl/client"
 )
 
@@ -32,6 +33,7 @@ type options struct {
 	connMax    int
 	frames     int
 	verbose    bool
+	marks      []api.MarkRule // --mark (marks.go)
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -45,8 +47,17 @@ func parseFlags(args []string) (*options, error) {
 	fs.IntVar(&o.connMax, "conn-max", 1<<20, "connection table capacity per worker")
 	fs.IntVar(&o.frames, "frames", 4096, "UMEM frames per interface and worker")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "log debug messages")
+	var marks []string
+	fs.StringArrayVar(&marks, "mark", nil, "mark rule 'PROTO PREFIX PORTS MARK' for firewall-mark services (repeatable), e.g. 'tcp 198.18.0.100/32 80,443 1'")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	for _, m := range marks {
+		rules, err := parseMark(m)
+		if err != nil {
+			return nil, err
+		}
+		o.marks = append(o.marks, rules...)
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
