@@ -30,13 +30,18 @@ import (
 // server's template is removed and replaced by a fresh schedule, as IPVS
 // does with expire_quiescent_template=1 (xlvs always applies it).
 //
-// A template outlives the connections it scheduled and, as IPVS's
-// n_control keeps a controlling template, never expires before them:
-// every time a controlled connection's timer is re-armed, the template's
-// deadline is raised to at least the connection's. Connections find their
-// template through links, a per-worker array parallel to the connection
-// table; a template generation number makes a stale link (the template
-// was replaced, or its entry reused) harmless.
+// A template outlives the connections it scheduled: its own deadline is
+// the persistence timeout after the last connection it scheduled. As
+// IPVS's n_control keeps a controlling template, it never expires before
+// the connections it controls: it counts them, and every time a controlled
+// connection's timer is re-armed the template's expiry is raised to at
+// least the connection's. When the last of them leaves the table the
+// template's expiry goes back to its own deadline, or now if that has
+// passed (IPVS re-arms such a template in 60 s steps instead).
+// Connections find their template through links, a per-worker array
+// parallel to the connection table, with a template generation number
+// that makes a stale link (template replaced, entry reused) harmless; a
+// connection leaving the table finds its template again by key.
 //
 // Because a worker keeps its own table, all connections of a client (or of
 // its netmask) must be on one worker: persistent services own flows by
@@ -47,11 +52,13 @@ import (
 const ftpPort = 21
 
 // persistLink ties a table entry to persistence. A connection controlled
-// by a template holds the template's index+1 and generation; a template
-// holds its own generation; other entries hold zero.
+// by a template holds the template's index+1 in ref and its generation; a
+// template holds the number of connections it controls in ref, its own
+// generation and its persistence deadline; other entries hold zero.
 type persistLink struct {
-	tmpl int32
-	gen  uint32
+	ref      int32
+	gen      uint32
+	deadline int64
 }
 
 // schedPersist chooses the destination of a new connection of persistent
@@ -64,13 +71,13 @@ func (w *Worker) schedPersist(svc *snapshot.Service, m *packet.Meta, now int64) 
 	if ti, ok := w.ct.Lookup(k, now); ok {
 		t := w.ct.At(ti)
 		if w.templateUsable(svc, t) {
-			if exp := now + int64(svc.PersistTimeout)*1e9; t.Expires < exp {
-				t.Expires = exp
-			}
+			l := &w.links[ti]
+			l.deadline = now + int64(svc.PersistTimeout)*1e9
+			t.Expires = max(t.Expires, l.deadline)
 			return t.Dest, ti, verdict.None
 		}
 		// expire_quiescent_template: the template stops attracting.
-		w.release(t)
+		w.release(t, now)
 		w.ct.Delete(ti)
 		w.c.connsExpired.inc()
 	}
@@ -80,7 +87,7 @@ func (w *Worker) schedPersist(svc *snapshot.Service, m *packet.Meta, now int64) 
 	}
 	ti, reclaimed, ok := w.ct.InsertReclaim(k, now, &w.reclaimed)
 	if reclaimed {
-		w.release(&w.reclaimed)
+		w.release(&w.reclaimed, now)
 		w.c.connsExpired.inc()
 	}
 	if !ok {
@@ -92,7 +99,7 @@ func (w *Worker) schedPersist(svc *snapshot.Service, m *packet.Meta, now int64) 
 	t.State = conntrack.StateNone
 	w.ct.Touch(ti, now, svc.PersistTimeout)
 	w.tmplGen++
-	w.links[ti] = persistLink{gen: w.tmplGen}
+	w.links[ti] = persistLink{gen: w.tmplGen, deadline: t.Expires}
 	w.dest[slot].persist.inc()
 	w.c.connsCreated.inc()
 	return slot, ti, verdict.None
@@ -101,8 +108,14 @@ func (w *Worker) schedPersist(svc *snapshot.Service, m *packet.Meta, now int64) 
 // templateKey writes the key of the persistence template of a packet of
 // persistent service svc into k.
 func templateKey(svc *snapshot.Service, m *packet.Meta, k *conntrack.Key) {
+	templateKeyOf(svc, m.Proto, &m.Src, &m.Dst, m.DstPort, k)
+}
+
+// templateKeyOf writes into k the key of the template of a connection of
+// persistent service svc from client to vaddr:vport over proto.
+func templateKeyOf(svc *snapshot.Service, proto uint8, client, vaddr *[16]byte, vport uint16, k *conntrack.Key) {
 	*k = conntrack.Key{}
-	svc.MaskClient(&k.Client, &m.Src)
+	svc.MaskClient(&k.Client, client)
 	if svc.FWMark != 0 {
 		mark := svc.FWMark
 		if svc.Family == 4 {
@@ -113,10 +126,10 @@ func templateKey(svc *snapshot.Service, m *packet.Meta, k *conntrack.Key) {
 		}
 		return // IPPROTO_IP, virtual port 0
 	}
-	k.Proto = m.Proto
-	k.Virtual = m.Dst
+	k.Proto = proto
+	k.Virtual = *vaddr
 	if svc.Port != 0 && svc.Port != ftpPort {
-		k.VPort = m.DstPort
+		k.VPort = vport
 	}
 }
 
@@ -138,17 +151,18 @@ func (w *Worker) linkConn(idx, ti int32) {
 		w.links[idx] = persistLink{}
 		return
 	}
-	w.links[idx] = persistLink{tmpl: ti + 1, gen: w.links[ti].gen}
+	w.links[ti].ref++
+	w.links[idx] = persistLink{ref: ti + 1, gen: w.links[ti].gen}
 }
 
 // holdTemplate keeps the template controlling connection e (if any) alive
 // at least as long as e: called whenever e's timer is re-armed.
 func (w *Worker) holdTemplate(idx int32, e *conntrack.Entry, now int64) {
 	l := w.links[idx]
-	if l.tmpl == 0 {
+	if l.ref == 0 {
 		return
 	}
-	ti := l.tmpl - 1
+	ti := l.ref - 1
 	t := w.ct.At(ti)
 	if t.Flags&conntrack.FlagTemplate == 0 || w.links[ti].gen != l.gen || t.Expires <= now {
 		return // replaced or expired: the link is stale
@@ -160,24 +174,49 @@ func (w *Worker) holdTemplate(idx int32, e *conntrack.Entry, now int64) {
 
 // release accounts for an entry leaving the table (expired, reclaimed,
 // replaced or one-packet): a template's persistent count, or a
-// connection's active or inactive count.
-func (w *Worker) release(e *conntrack.Entry) {
+// connection's active or inactive count and its template's control count.
+func (w *Worker) release(e *conntrack.Entry, now int64) {
 	if e.Flags&conntrack.FlagTemplate != 0 {
 		c := &w.dest[e.Dest].persist
 		c.set(c.load() - 1)
 		return
 	}
 	w.countConn(e.Dest, e.State.Active(), -1)
+	if int(e.Service) < len(w.snap.Services) && w.snap.Services[e.Service].Flags&snapshot.SvcPersistent != 0 {
+		w.uncontrol(&w.snap.Services[e.Service], e, now)
+	}
+}
+
+// uncontrol drops connection e, which is leaving the table, from the
+// control count of its template, found by key (e's copy carries no
+// index), and gives the template its own deadline back when e was the last
+// connection it controlled.
+func (w *Worker) uncontrol(svc *snapshot.Service, e *conntrack.Entry, now int64) {
+	k := &w.ctlKey
+	templateKeyOf(svc, e.Key.Proto, &e.Key.Client, &e.Key.Virtual, e.Key.VPort, k)
+	ti, ok := w.ct.Lookup(k, now)
+	if !ok {
+		return // expired already, or the service's persistence changed
+	}
+	t, l := w.ct.At(ti), &w.links[ti]
+	if t.Dest != e.Dest || l.ref <= 0 {
+		return // a replacement template: e was not its connection
+	}
+	l.ref--
+	if l.ref == 0 {
+		t.Expires = max(l.deadline, now)
+	}
 }
 
 // releaseOnePacket removes the connection created for a one-packet
 // scheduled datagram (-o) once the datagram has been forwarded: IPVS
 // frees such a connection right after it is used, so every datagram is
 // scheduled.
-func (w *Worker) releaseOnePacket() {
+func (w *Worker) releaseOnePacket(now int64) {
 	idx := w.ops
 	w.ops = -1
-	w.release(w.ct.At(idx))
+	e := w.ct.At(idx)
+	w.countConn(e.Dest, e.State.Active(), -1) // never linked to a template
 	w.ct.Delete(idx)
 	w.c.connsExpired.inc()
 }

@@ -304,3 +304,35 @@ func TestTemplateKeys(t *testing.T) {
 		t.Errorf("ipv6 fwmark /48: key %+v, want %+v", k, want)
 	}
 }
+
+// A template is held while a connection it controls lives, however long,
+// and released once the last one has gone: SYN, ACK (ESTABLISHED, 900 s),
+// then RST (CLOSE, 10 s) keeps a -p 2 template for about 10 s, not 900.
+func TestTemplateReleasedWhenLastControlledConnectionGoes(t *testing.T) {
+	f := persistFixture(t, 1, 2, 0xffffffff)
+	first := f.serverOf(0, syn(client(1), 1000, vip4), second)
+	for _, fl := range []uint8{packet.TCPAck, packet.TCPRst | packet.TCPAck} {
+		f.inject(0, tcpFrame(client(1), 1000, vip4, fl, nil))
+		f.poll(second + second/10)
+		f.sent()
+	}
+	if got := f.serverOf(0, syn(client(1), 1001, vip4), 5*second); got != first {
+		t.Fatalf("at 5 s, with a controlled connection alive, the client went to %x, want %x", got, first)
+	}
+	for _, fl := range []uint8{packet.TCPAck, packet.TCPRst} {
+		f.inject(0, tcpFrame(client(1), 1001, vip4, fl, nil))
+		f.poll(5*second + second/10)
+		f.sent()
+	}
+	// Both connections are in CLOSE (10 s): gone by 15.1 s; the template
+	// (deadline 7 s) goes with the last of them.
+	for _, now := range []int64{16 * second, 16*second + 1} {
+		f.poll(now)
+	}
+	if p := f.eng.DestStats(0).PersistConns + f.eng.DestStats(1).PersistConns; p != 0 {
+		t.Fatalf("PersistConns %d at 16 s, want 0: the template must go with its last connection", p)
+	}
+	if got := f.serverOf(0, syn(client(1), 1002, vip4), 17*second); got != other(first) {
+		t.Errorf("after release the client went to %x, want the next rr server %x", got, other(first))
+	}
+}

@@ -85,7 +85,7 @@ func (w *Worker) newConn(svc *snapshot.Service, key *conntrack.Key, m *packet.Me
 	}
 	idx, reclaimed, ok := w.ct.InsertReclaim(key, now, &w.reclaimed)
 	if reclaimed {
-		w.release(&w.reclaimed)
+		w.release(&w.reclaimed, now)
 		w.c.connsExpired.inc()
 	}
 	if !ok {

@@ -167,7 +167,7 @@ func (w *Worker) setState(idx int32, e *conntrack.Entry, ns conntrack.State, now
 func (w *Worker) expire(now int64) {
 	n := w.ct.ExpireInto(now, expireBudget, w.expired[:])
 	for i := 0; i < n; i++ {
-		w.release(&w.expired[i])
+		w.release(&w.expired[i], now)
 	}
 	if n > 0 {
 		w.c.connsExpired.add(uint64(n))

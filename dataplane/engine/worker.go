@@ -55,6 +55,7 @@ type Worker struct {
 	reclaimed conntrack.Entry
 	schedKey  sched.Key
 	tmplKey   conntrack.Key
+	ctlKey    conntrack.Key
 	links     []persistLink // by connection-table index (persist.go)
 	tmplGen   uint32        // generation of the last template created
 	ops       int32         // one-packet connection to release after its datagram, or -1
@@ -141,7 +142,7 @@ func (w *Worker) handle(d *port.Desc, now int64, handedOff bool) {
 	}
 	to, v := w.process(d, now, handedOff)
 	if w.ops >= 0 {
-		w.releaseOnePacket()
+		w.releaseOnePacket(now)
 	}
 	switch v {
 	case verdict.Tx:
