@@ -18,7 +18,7 @@ func markRule4(mark uint32, proto uint8, prefix string, from, to uint16) snapsho
 // fwmarkFixture adds service 3: firewall mark 1, persistent, rr over rs1
 // and rs2 (slots 6 and 7), and a mark rule for TCP to vip4 ports 80 and
 // 443.
-func fwmarkFixture(t *testing.T, workers int) *fixture {
+func fwmarkFixture(t testing.TB, workers int) *fixture {
 	f := newFixture(t, workers, "rr")
 	f.svcs = append(f.svcs, snapshot.Service{ID: 3, Family: 4, FWMark: 1, Sched: "rr", Dests: []uint32{6, 7},
 		Flags: snapshot.SvcPersistent, PersistTimeout: 360, Netmask: 0xffffffff})

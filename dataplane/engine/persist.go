@@ -66,6 +66,10 @@ type persistLink struct {
 // scheduled one with a new template. It returns the destination slot and
 // the template's index.
 func (w *Worker) schedPersist(svc *snapshot.Service, m *packet.Meta, now int64) (uint32, int32, verdict.DropReason) {
+	if m.SrcPort == 0 {
+		// The connection's key could be its own template's.
+		return 0, 0, verdict.SrcPortZero
+	}
 	k := &w.tmplKey
 	templateKey(svc, m, k)
 	if ti, ok := w.ct.Lookup(k, now); ok {

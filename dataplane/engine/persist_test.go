@@ -336,3 +336,49 @@ func TestTemplateReleasedWhenLastControlledConnectionGoes(t *testing.T) {
 		t.Errorf("after release the client went to %x, want the next rr server %x", got, other(first))
 	}
 }
+
+// mh keeps a quiesced server's Maglev slots (last_weight): its clients
+// find no server (no mh-fallback) instead of moving, and the others stay.
+func TestMHQuiescedServerKeepsItsSlots(t *testing.T) {
+	f := newFixture(t, 1, "mh")
+	for i := range f.dests[:2] {
+		f.dests[i].LastWeight = f.dests[i].Weight
+	}
+	f.publish()
+	before := map[int][6]byte{}
+	for i := 0; i < 64; i++ {
+		before[i] = f.serverOf(0, syn(client(i), uint16(1000+i), vip4), 1)
+	}
+	f.dests[1].Weight = 0 // rs2 quiesced, LastWeight 1
+	f.publish()
+	var moved, dropped int
+	for i := 0; i < 64; i++ {
+		f.inject(0, syn(client(i), uint16(2000+i), vip4))
+		f.poll(2)
+		out := f.sent()
+		switch {
+		case before[i] == rs2MAC && len(out) == 0:
+			dropped++
+		case before[i] == rs1MAC && len(out) == 1 && dstMAC(out[0].Frame) == rs1MAC:
+		default:
+			moved++
+		}
+	}
+	if moved != 0 || dropped == 0 {
+		t.Errorf("after quiescing rs2: %d clients moved, %d of rs2's found no server; want 0 moved", moved, dropped)
+	}
+}
+
+// A new connection from client port 0 to a persistent service is refused:
+// its key would be its own template's.
+func TestNewConnectionFromPortZeroRefused(t *testing.T) {
+	f := persistFixture(t, 1, 360, 0xffffffff)
+	f.inject(0, syn(client(1), 0, vip4))
+	f.poll(1)
+	if n := len(f.sent()); n != 0 || f.drops(verdict.SrcPortZero) != 1 || f.drops(verdict.ConnTableFull) != 0 {
+		t.Errorf("sent %d; source-port-zero %d, conntrack-full %d; want 0, 1, 0", n, f.drops(verdict.SrcPortZero), f.drops(verdict.ConnTableFull))
+	}
+	if f.eng.Workers()[0].ct.Len() != 0 {
+		t.Errorf("entries left behind")
+	}
+}
