@@ -105,6 +105,9 @@ func start(o *options, log *slog.Logger) (d *daemon, err error) {
 		Counters:    d.counters,
 		Conns:       d.eng,
 	})
+	if err := d.addMarks(o.marks); err != nil {
+		return nil, err
+	}
 	if err := d.loadRules(&o.rulesOptions); err != nil {
 		return nil, err
 	}
@@ -140,8 +143,8 @@ func (d *daemon) publish(s *snapshot.Snapshot) {
 	var keys []bpf.ServiceKey
 	for i := range s.Services {
 		svc := &s.Services[i]
-		if svc.Family == 0 {
-			continue
+		if svc.Family == 0 || svc.FWMark != 0 {
+			continue // firewall-mark services are steered by mark rules
 		}
 		keys = append(keys, bpf.ServiceKey{Proto: svc.Proto, Addr: netip.AddrFrom16(svc.Addr).Unmap(), Port: svc.Port})
 	}
@@ -149,6 +152,7 @@ func (d *daemon) publish(s *snapshot.Snapshot) {
 		d.log.Error("update XDP service map", "err", err)
 	}
 	d.publishNAT(s)
+	d.publishMarks(s)
 }
 
 // counters reports the workers' totals, drops by reason and the XDP

@@ -2,8 +2,8 @@
 // program to the interfaces it serves, runs one AF_XDP worker per queue and
 // serves the control socket that xlvsadm talks to.
 //
-//	xlvsd --interface eth0 [--interface eth1] [--socket PATH] [--queues N] [--cpus 0,1]
-//	      [--rules FILE [--save-rules]] [--metrics-addr HOST:PORT]
+//	xlvsd --interface eth0 [--interface eth1] [--socket PATH] [--queues N] [--cpus 0,1] [--mark RULE]...
+//	      [--rules FILE [--save-rules]] [--metrics-addr HOST:PORT] [--keepalived-conf FILE]
 //
 // SIGTERM or SIGINT detaches XDP, stops the workers, removes the socket and
 // exits 0. The XDP program is attached through a bpf_link owned by the
@@ -22,6 +22,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/xlvs/xlvs/ctrl/api"
 	"github.com/xlvs/xlvs/ctrl/client"
 )
 
@@ -37,6 +38,7 @@ type options struct {
 	rulesOptions
 	metricsOptions
 	keepalived string
+	marks      []api.MarkRule // --mark (marks.go)
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -53,8 +55,17 @@ func parseFlags(args []string) (*options, error) {
 	o.rulesOptions.addFlags(fs)
 	o.metricsOptions.addFlags(fs)
 	fs.StringVar(&o.keepalived, "keepalived-conf", "", "run the virtual servers and health checks of this keepalived.conf (SIGHUP reloads it)")
+	var marks []string
+	fs.StringArrayVar(&marks, "mark", nil, "mark rule 'PROTO PREFIX PORTS MARK' for firewall-mark services (repeatable), e.g. 'tcp 198.18.0.100/32 80,443 1'")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	for _, m := range marks {
+		rules, err := parseMark(m)
+		if err != nil {
+			return nil, err
+		}
+		o.marks = append(o.marks, rules...)
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))

@@ -31,6 +31,9 @@ type Request struct {
 
 	// Laddr is the local address of OpAddLaddr and OpDelLaddr.
 	Laddr *LocalAddr `json:"laddr,omitempty"`
+
+	// MarkRule is the rule of the mark-rule operations (mark.go).
+	MarkRule *MarkRule `json:"mark_rule,omitempty"`
 }
 
 // Response answers one Request. Err is nil on success.
@@ -40,6 +43,8 @@ type Response struct {
 	Services []Service `json:"services,omitempty"`
 	Timeouts *Timeouts `json:"timeouts,omitempty"`
 	Conns    []Conn    `json:"conns,omitempty"`
+	// MarkRules answers OpListMarkRules (mark.go).
+	MarkRules []MarkRule `json:"mark_rules,omitempty"`
 	// Counters are xlvs' own dataplane counters by name (OpGetCounters):
 	// worker totals, drops by reason ("drop-<reason>") and the XDP
 	// program's steering verdicts ("xdp-<reason>").

@@ -37,11 +37,9 @@ import (
 // missingFeatures maps xlvs' refusal messages to the feature and where it
 // is being built.
 var missingFeatures = map[string]string{
-	"persistence is not supported by xlvs yet":             "persistence -p/-M (branch persist)",
-	"firewall-mark services are not supported by xlvs yet": "firewall-mark services -f (branch persist)",
-	"GRE tunnelling is not supported by xlvs yet":          "GRE tunnels --tun-type gre (no branch yet)",
-	"SCTP services are not supported by xlvs yet":          "SCTP services (no branch yet)",
-	"one-packet scheduling is not supported by xlvs yet":   "one-packet scheduling -o (no branch yet)",
+	"GRE tunnelling is not supported by xlvs yet":        "GRE tunnels --tun-type gre (no branch yet)",
+	"SCTP services are not supported by xlvs yet":        "SCTP services (no branch yet)",
+	"one-packet scheduling is not supported by xlvs yet": "one-packet scheduling -o (no branch yet)",
 }
 
 // fakePlane is the dataplane as the model sees it.
@@ -284,7 +282,7 @@ func (d *daemonPath) injectFakectl(keys *counterKeys, fl []string) {
 	v = v[1:]
 	st := engine.DestStats{Conns: v[0], InPkts: v[1], OutPkts: v[2], InBytes: v[3], OutBytes: v[4]}
 	if len(v) >= 13 {
-		st.ActiveConns, st.InactConns = v[10], v[11] // PersistConn: persistence templates (branch persist)
+		st.ActiveConns, st.InactConns, st.PersistConns = v[10], v[11], v[12]
 	}
 	p.mu.Lock()
 	p.dstStats[slot] = st

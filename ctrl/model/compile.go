@@ -31,6 +31,7 @@ func (m *Model) publishLocked() {
 			Addr: s.Key.Addr.As16(), Port: s.Key.Port,
 			Sched: s.Scheduler, SchedFlags: s.Flags & (api.SvcSched1 | api.SvcSched2 | api.SvcSched3),
 		}
+		compilePersist(&ss, &s.Service)
 		// Newest first, as the kernel keeps its destination list, so that
 		// schedulers break ties as IPVS does.
 		for i := len(s.dests) - 1; i >= 0; i-- {
@@ -44,7 +45,7 @@ func (m *Model) publishLocked() {
 		dests = append(dests, m.compileDest(d, false))
 	}
 	laddrs := m.compileLaddrsLocked(svcs)
-	snap, err := snapshot.Build(m.gen, svcs, dests, m.timeouts)
+	snap, err := snapshot.Build(m.gen, svcs, dests, m.timeouts, m.compileMarks()...)
 	if err == nil {
 		err = snap.SetLocalAddrs(laddrs)
 	}
@@ -63,8 +64,8 @@ func (m *Model) compileDest(d *dest, available bool) snapshot.Dest {
 		ID: d.slot, Service: d.svcSlot, Addr: d.Addr.As16(), Port: d.Port,
 		Method: method(d.Method), Weight: d.Weight,
 		UThreshold: d.UThreshold, LThreshold: d.LThreshold,
-		Available: available,
-		TunType:   d.TunType, TunPort: d.TunPort, TunFlags: d.TunFlags,
+		Available: available, LastWeight: d.lastWeight,
+		TunType: d.TunType, TunPort: d.TunPort, TunFlags: d.TunFlags,
 	}
 	if m.cfg.NextHops == nil {
 		return sd
@@ -101,7 +102,7 @@ func (m *Model) reclaimLocked() {
 	kept := m.trash[:0]
 	for _, d := range m.trash {
 		st := m.cfg.Stats.DestStats(d.slot)
-		if st.ActiveConns+st.InactConns == 0 {
+		if st.ActiveConns+st.InactConns+st.PersistConns == 0 { // templates refer to it too
 			m.dstSlots.put(d.slot)
 			continue
 		}

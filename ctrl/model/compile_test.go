@@ -90,7 +90,7 @@ func TestSnapshotServices(t *testing.T) {
 	slot := destSlot(t, s, web, "198.18.1.1", 80)
 	d := s.Dests[slot]
 	want := snapshot.Dest{ID: slot, Service: snapService(t, s, web).ID, Addr: netip.MustParseAddr("198.18.1.1").As16(), Port: 80,
-		Method: snapshot.MethodRoute, Weight: 2, Available: true}
+		Method: snapshot.MethodRoute, Weight: 2, Available: true, LastWeight: 2}
 	if d != want {
 		t.Errorf("snapshot dest %+v\nwant %+v", d, want)
 	}

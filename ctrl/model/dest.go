@@ -100,7 +100,7 @@ func (m *Model) addDestLocked(sk *api.Service, in *api.Dest) *api.Error {
 		nd = &dest{slot: slot}
 		m.startDest(nd)
 	}
-	nd.Dest, nd.svc, nd.svcSlot = d, s.Key, s.slot
+	nd.Dest, nd.svc, nd.svcSlot, nd.lastWeight = d, s.Key, s.slot, d.Weight
 	s.dests = append(s.dests, nd)
 	m.cfg.Log.Info("real server added", "service", keyString(s.Key), "server", addrPort(d.Addr, d.Port), "weight", d.Weight)
 	return nil
@@ -138,6 +138,9 @@ func (m *Model) editDestLocked(sk *api.Service, in *api.Dest) *api.Error {
 		return err
 	}
 	old.Dest = d
+	if d.Weight != 0 { // __ip_vs_update_dest keeps last_weight when quiescing
+		old.lastWeight = d.Weight
+	}
 	m.cfg.Log.Info("real server edited", "service", keyString(s.Key), "server", addrPort(d.Addr, d.Port), "weight", d.Weight)
 	return nil
 }

@@ -265,11 +265,9 @@ func TestIpvsadmErrors(t *testing.T) {
 		{"-A -t 224.0.0.1:80", 255, msgInvalid},
 		{"-L -n -t 198.18.0.5:80", 1, "No such service"},
 		// Known to ipvsadm, refused by xlvs.
-		{"-A -t 198.18.0.3:0 -s rr -p", 255, "persistence is not supported by xlvs yet"},
-		{"-A -t 198.18.0.3:80 -p 600", 255, "persistence is not supported by xlvs yet"},
-		{"-E -t 198.18.0.1:80 -s rr -p", 255, "persistence is not supported by xlvs yet"},
-		{"-A -u 198.18.0.3:53 -o", 255, "one-packet scheduling is not supported by xlvs yet"},
-		{"-A -f 1 -s rr", 255, "firewall-mark services are not supported by xlvs yet"},
+		{"-A -t 198.18.0.3:80 -o", 2, "One-Packet Scheduling is only for UDP virtual services"},
+		{"-A -t [2001:db8::9]:80 -p -M 129", 2, "illegal ipv6 netmask specified"},
+		{"-A -f 0", 2, "invalid fwmark value `0' specified"},
 		{"-A --sctp-service 198.18.0.3:3868", 255, "SCTP services are not supported by xlvs yet"},
 		{"-a -t 198.18.0.1:80 -r 198.18.1.7 -i --tun-type gre", 255, "GRE tunnelling is not supported by xlvs yet"},
 	}

@@ -63,6 +63,7 @@ type Model struct {
 	trash    []*dest    // deleted destinations connections may still use
 	svcSlots slots
 	dstSlots slots
+	marks    []api.MarkRule // in rule order (mark.go)
 	timeouts conntrack.Timeouts
 	gen      uint64
 
@@ -77,11 +78,12 @@ type service struct {
 }
 
 type dest struct {
-	api.Dest // configuration fields only
-	slot     uint32
-	svc      api.ServiceKey
-	svcSlot  uint32
-	st       statsState
+	api.Dest         // configuration fields only
+	lastWeight int32 // the kernel's last_weight: the latest non-zero weight
+	slot       uint32
+	svc        api.ServiceKey
+	svcSlot    uint32
+	st         statsState
 }
 
 // New returns an empty model and publishes its first (empty) snapshot.
@@ -159,6 +161,8 @@ func (m *Model) Do(req *api.Request) *api.Response {
 		err = m.zeroLocked(req.Service)
 	case api.OpAddLaddr, api.OpDelLaddr, api.OpGetLaddrs:
 		err = m.laddrLocked(req, resp)
+	case api.OpAddMarkRule, api.OpDelMarkRule, api.OpListMarkRules:
+		resp.MarkRules, err = m.markRuleLocked(req.Op, req.MarkRule)
 	default:
 		err = api.NewError(api.CodeUnsupported, "operation "+string(req.Op)+" is not supported by xlvs yet")
 	}
@@ -167,7 +171,8 @@ func (m *Model) Do(req *api.Request) *api.Response {
 	}
 	switch req.Op {
 	case api.OpAddService, api.OpEditService, api.OpDelService, api.OpFlush,
-		api.OpAddDest, api.OpEditDest, api.OpDelDest, api.OpSetTimeouts, api.OpAddLaddr, api.OpDelLaddr:
+		api.OpAddDest, api.OpEditDest, api.OpDelDest, api.OpSetTimeouts, api.OpAddLaddr, api.OpDelLaddr,
+		api.OpAddMarkRule, api.OpDelMarkRule:
 		m.publishLocked()
 	}
 	return resp

@@ -80,7 +80,8 @@ func FuzzDo(f *testing.F) {
 			t.Fatal("nil response")
 		}
 		for _, s := range m.Do(&api.Request{Op: api.OpListService}).Services {
-			if !s.Key.Addr.IsValid() || s.Scheduler == "" || (s.Key.Protocol != api.ProtoTCP && s.Key.Protocol != api.ProtoUDP) {
+			fwmark := s.Key.FWMark != 0 && s.Key.Protocol == 0 && s.Key.Addr.IsUnspecified()
+			if !s.Key.Addr.IsValid() || s.Scheduler == "" || (!fwmark && s.Key.Protocol != api.ProtoTCP && s.Key.Protocol != api.ProtoUDP) {
 				t.Fatalf("invalid service listed after %s: %+v", line, s)
 			}
 		}

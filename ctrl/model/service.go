@@ -1,11 +1,17 @@
 package model
 
 import (
+	"net/netip"
+
 	"github.com/xlvs/xlvs/ctrl/api"
 	"github.com/xlvs/xlvs/sched"
 )
 
 func sameKey(a, b api.ServiceKey) bool {
+	if a.FWMark != 0 || b.FWMark != 0 {
+		// IPVS keys firewall-mark services by (family, mark) alone.
+		return a.FWMark == b.FWMark && a.Addr.Unmap().Is6() == b.Addr.Unmap().Is6()
+	}
 	return a.Protocol == b.Protocol && a.Addr.Unmap() == b.Addr.Unmap() && a.Port == b.Port && a.FWMark == b.FWMark
 }
 
@@ -26,17 +32,9 @@ func validateService(s *api.Service) *api.Error {
 	}
 	s.Key.Addr = s.Key.Addr.Unmap()
 	if s.Key.FWMark != 0 {
-		return api.NewError(api.CodeUnsupported, "firewall-mark services are not supported by xlvs yet")
-	}
-	switch s.Key.Protocol {
-	case api.ProtoTCP, api.ProtoUDP:
-	case api.ProtoSCTP:
-		return api.NewError(api.CodeUnsupported, "SCTP services are not supported by xlvs yet")
-	default:
-		return api.NewError(api.CodeInvalid, "Invalid operation.  Possibly wrong module version, address not unicast, ...")
-	}
-	if !s.Key.Addr.IsValid() || s.Key.Addr.IsUnspecified() || s.Key.Addr.IsMulticast() {
-		return api.NewError(api.CodeInvalid, "Invalid operation.  Possibly wrong module version, address not unicast, ...")
+		normalizeFWMark(&s.Key)
+	} else if err := validateAddrKey(s.Key); err != nil {
+		return err
 	}
 	if s.Scheduler == "" {
 		s.Scheduler = "wlc"
@@ -47,11 +45,8 @@ func validateService(s *api.Service) *api.Error {
 	if s.PE != "" {
 		return api.NewError(api.CodeNotFound, "Scheduler or persistence engine not found")
 	}
-	if s.Flags&api.SvcPersistent != 0 {
-		return api.NewError(api.CodeUnsupported, "persistence is not supported by xlvs yet")
-	}
-	if s.Flags&api.SvcOnePacket != 0 {
-		return api.NewError(api.CodeUnsupported, "one-packet scheduling is not supported by xlvs yet")
+	if s.Flags&api.SvcPersistent != 0 && s.Timeout == 0 {
+		s.Timeout = api.DefaultPersistTimeout // a bare -p
 	}
 	if s.Key.IsIPv6() {
 		if s.Netmask == 0 {
@@ -70,6 +65,33 @@ func validateService(s *api.Service) *api.Error {
 	s.Stats = api.Stats{}
 	s.Dests = nil
 	return nil
+}
+
+// validateAddrKey checks the key of an address service: TCP or UDP (SCTP
+// is not done by xlvs) to a unicast address.
+func validateAddrKey(k api.ServiceKey) *api.Error {
+	switch k.Protocol {
+	case api.ProtoTCP, api.ProtoUDP:
+	case api.ProtoSCTP:
+		return api.NewError(api.CodeUnsupported, "SCTP services are not supported by xlvs yet")
+	default:
+		return api.NewError(api.CodeInvalid, "Invalid operation.  Possibly wrong module version, address not unicast, ...")
+	}
+	if !k.Addr.IsValid() || k.Addr.IsUnspecified() || k.Addr.IsMulticast() {
+		return api.NewError(api.CodeInvalid, "Invalid operation.  Possibly wrong module version, address not unicast, ...")
+	}
+	return nil
+}
+
+// normalizeFWMark gives a firewall-mark key its canonical form: IPVS keys
+// such a service by (family, mark); the family is IPv6 when the key's
+// address is an IPv6 one (ipvsadm -f N -6 sends ::), IPv4 otherwise.
+func normalizeFWMark(k *api.ServiceKey) {
+	addr := netip.IPv4Unspecified()
+	if k.Addr.Unmap().Is6() {
+		addr = netip.IPv6Unspecified()
+	}
+	*k = api.ServiceKey{FWMark: k.FWMark, Addr: addr}
 }
 
 func (m *Model) addServiceLocked(in *api.Service) *api.Error {

@@ -74,9 +74,8 @@ func TestAddServiceRefusals(t *testing.T) {
 		{"IPv6 prefix 129", withService(tcp("2001:db8::2", 80), func(s *api.Service) { s.Netmask = 129 }), api.CodeInvalid, msgInvalid},
 		{"missing service", &api.Request{Op: api.OpAddService}, api.CodeInvalid, ""},
 		// Known to ipvsadm, not done by xlvs.
-		{"persistence", withService(tcp("198.18.0.1", 83), func(s *api.Service) { s.Flags = api.SvcPersistent; s.Timeout = 360 }), api.CodeUnsupported, ""},
-		{"one-packet scheduling", withService(udp("198.18.0.1", 53), func(s *api.Service) { s.Flags = api.SvcOnePacket }), api.CodeUnsupported, ""},
-		{"firewall mark", svcReq(api.OpAddService, api.ServiceKey{Protocol: api.ProtoTCP, Addr: netip.MustParseAddr("0.0.0.0"), FWMark: 100}, "rr"), api.CodeUnsupported, ""},
+		{"firewall mark with a persistence engine", withService(api.ServiceKey{FWMark: 100, Addr: netip.MustParseAddr("0.0.0.0")}, func(s *api.Service) { s.PE = "sip" }), api.CodeNotFound, "Scheduler or persistence engine not found"},
+		{"IPv6 firewall mark, prefix 0", withService(api.ServiceKey{FWMark: 100, Addr: netip.MustParseAddr("::")}, func(s *api.Service) { s.Netmask = 200 }), api.CodeInvalid, msgInvalid},
 		{"SCTP", svcReq(api.OpAddService, api.ServiceKey{Protocol: api.ProtoSCTP, Addr: netip.MustParseAddr("198.18.0.1"), Port: 3868}, "rr"), api.CodeUnsupported, ""},
 	}
 	for _, c := range cases {
@@ -144,7 +143,6 @@ func TestEditServiceRefusals(t *testing.T) {
 		{"missing with a bad scheduler", svcReq(api.OpEditService, tcp("198.18.0.1", 81), "bogus"), api.CodeNoService, "No such service"},
 		{"unknown scheduler", svcReq(api.OpEditService, k, "bogus"), api.CodeNotFound, "Scheduler or persistence engine not found"},
 		{"persistence engine", withService(k, func(s *api.Service) { s.PE = "sip" }), api.CodeNotFound, "Scheduler or persistence engine not found"},
-		{"persistence", withService(k, func(s *api.Service) { s.Flags = api.SvcPersistent; s.Timeout = 300 }), api.CodeUnsupported, ""},
 		{"missing service", &api.Request{Op: api.OpEditService}, api.CodeInvalid, ""},
 	}
 	for _, c := range cases {

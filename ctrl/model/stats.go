@@ -83,6 +83,7 @@ func (m *Model) destStats(d *dest, out *api.Dest) {
 	raw := m.destRaw(d)
 	out.ActiveConns = uint32(raw.ActiveConns)
 	out.InactConns = uint32(raw.InactConns)
+	out.PersistConns = uint32(raw.PersistConns)
 	out.Stats = d.st.stats(destCounts(raw))
 	if m.cfg.Rates != nil {
 		setRates(&out.Stats, m.cfg.Rates.DestRates(d.slot))

@@ -28,6 +28,11 @@
 //     stay with the kernel (it answers pings to the VIP), as do other
 //     protocols.
 //
+// Before all of this, a regular TCP/UDP/SCTP packet is steered when the
+// first mark rule ([Steering.SetMarkRules]) matching its protocol,
+// destination prefix and port gives it a firewall-mark service — whether
+// or not the destination is a VIP.
+//
 // A packet to a non-VIP destination is steered when its source
 // (protocol, address, port) or (protocol, address, 0) is a NAT real server
 // ([Steering.SetNATSources]; empty by default), and so is an ICMP error

@@ -17,6 +17,10 @@ const (
 	MaxServices = 16384
 	// MaxNATSources is how many NAT real-server keys fit in the program.
 	MaxNATSources = 16384
+	// MaxMarkPrefixes is how many distinct mark-rule prefixes fit.
+	MaxMarkPrefixes = 1024
+	// MaxMarkRules is how many mark rules can apply to one prefix.
+	MaxMarkRules = 16
 )
 
 // Errors returned by the control methods, wrapped with context.

@@ -148,7 +148,7 @@ func TestCounterNames(t *testing.T) {
 	want := []string{
 		"pass-icmp", "pass-malformed", "pass-no-service", "pass-no-xsk",
 		"pass-not-ip", "pass-not-vip", "pass-other-proto", "pass-vlan-depth",
-		"steer-fullnat-reply", "steer-icmp-error", "steer-irregular", "steer-nat-reply", "steer-service-ipv4", "steer-service-ipv6",
+		"steer-fullnat-reply", "steer-icmp-error", "steer-irregular", "steer-mark", "steer-nat-reply", "steer-service-ipv4", "steer-service-ipv6",
 	}
 	if got := slices.Sorted(slices.Values(reasonNames)); !slices.Equal(got, want) {
 		t.Errorf("reason names = %v, want %v (renaming one renames a metric)", got, want)
@@ -174,13 +174,14 @@ func TestMapCapacities(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, want := range map[string]uint32{
-		steerMapIfslots:    MaxInterfaces,
-		steerMapXsks:       MaxInterfaces * MaxQueues,
-		steerMapVips:       MaxVIPs,
-		steerMapServices:   MaxServices,
-		steerMapNatSources: MaxNATSources,
-		steerMapLocalAddrs: MaxLocalAddrs,
-		steerMapCounters:   uint32(steerReasonREASON_MAX),
+		steerMapIfslots:      MaxInterfaces,
+		steerMapXsks:         MaxInterfaces * MaxQueues,
+		steerMapVips:         MaxVIPs,
+		steerMapServices:     MaxServices,
+		steerMapNatSources:   MaxNATSources,
+		steerMapMarkPrefixes: MaxMarkPrefixes,
+		steerMapLocalAddrs:   MaxLocalAddrs,
+		steerMapCounters:     uint32(steerReasonREASON_MAX),
 	} {
 		if got := spec.Maps[name].MaxEntries; got != want {
 			t.Errorf("map %s has %d entries in steer.c, Go expects %d", name, got, want)

@@ -37,6 +37,8 @@
 #define MAX_SERVICES 16384
 #define MAX_NAT_SOURCES 16384
 #define MAX_LOCAL_ADDRS 256
+#define MAX_MARK_PREFIXES 1024
+#define MAX_MARK_RULES 16 // mark rules that can apply to one prefix
 
 // Parser bounds: VLAN tags (802.1Q / 802.1ad) and IPv6 extension headers
 // walked before giving up (an IPv6 packet to a VIP with a longer chain is
@@ -71,6 +73,7 @@ enum reason {
 	REASON_STEER_NAT_REPLY,     // source is a NAT real server
 	REASON_STEER_ICMP_ERROR,    // ICMP error quoting a service's or a NAT real server's packet
 	REASON_STEER_FULLNAT_REPLY, // to a FULLNAT local address and port
+	REASON_STEER_MARK,          // a mark rule gives it a firewall-mark service
 	REASON_MAX,
 };
 
@@ -95,6 +98,49 @@ struct endpoint_key {
 	__be16 port;
 	__u8 addr[16];
 };
+
+// struct mark_key is the key of `mark_prefixes`: an LPM trie key, the
+// prefix length over the 16-byte address (IPv4 /n as ::ffff:a.b.c.d/96+n).
+struct mark_key {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+// struct mark_rules lists, in rule order, the mark rules that apply to the
+// addresses of one prefix: the rules of that prefix and of every shorter
+// rule prefix containing it, so the longest-prefix match alone yields all
+// rules that can match an address. Ports are in host order; proto 0 is TCP,
+// UDP and SCTP. steer is 1 when the rule's mark has a firewall-mark service
+// of the family: the workers give a packet the mark of the first matching
+// rule, so the first match alone decides here too.
+struct mark_rules {
+	__u32 count;
+	struct {
+		__u8 proto;
+		__u8 steer;
+		__u16 port_from;
+		__u16 port_to;
+	} rule[MAX_MARK_RULES];
+};
+
+// mark_prefixes: the mark rules by destination prefix (xlvs's native
+// firewall marks; see struct mark_rules).
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__type(key, struct mark_key);
+	__type(value, struct mark_rules);
+	__uint(max_entries, MAX_MARK_PREFIXES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} mark_prefixes SEC(".maps");
+
+// mark_count: one entry, the number of prefixes in mark_prefixes, so that
+// without mark rules a packet costs an array lookup, not a trie walk.
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, 1);
+} mark_count SEC(".maps");
 
 // vips: destination addresses that have at least one service. The value is
 // the number of services on the address (maintained by userspace).
@@ -343,6 +389,37 @@ static __always_inline int steer_icmp_error(struct xdp_md *ctx, struct packet *p
 	return pass(otherwise);
 }
 
+// mark_steers reports whether the first mark rule matching the packet (a
+// regular TCP/UDP/SCTP packet; p->key.addr is its destination) gives it a
+// firewall-mark service.
+static __always_inline int mark_steers(struct packet *p)
+{
+	__u32 zero = 0;
+	__u32 *n = bpf_map_lookup_elem(&mark_count, &zero);
+	struct mark_key k = { .prefixlen = 128 };
+	struct mark_rules *r;
+	__u16 port;
+
+	if (!n || *n == 0)
+		return 0;
+	__builtin_memcpy(k.addr, p->key.addr, sizeof(k.addr));
+	r = bpf_map_lookup_elem(&mark_prefixes, &k);
+	if (!r)
+		return 0;
+	port = bpf_ntohs(p->dport);
+#pragma unroll
+	for (int i = 0; i < MAX_MARK_RULES; i++) {
+		if (i >= r->count)
+			break;
+		if (r->rule[i].proto && r->rule[i].proto != p->proto)
+			continue;
+		if (port < r->rule[i].port_from || port > r->rule[i].port_to)
+			continue;
+		return r->rule[i].steer;
+	}
+	return 0;
+}
+
 // steer_local_addr steers FULLNAT replies (see local_addrs) and returns
 // the XDP action, or -1 when the packet is not addressed to a local
 // address and port.
@@ -375,6 +452,11 @@ static __noinline int decide(struct xdp_md *ctx, struct packet *p, enum family f
 {
 	struct endpoint_key *key = &p->key;
 
+	// Marks first, as the workers look firewall-mark services up first;
+	// the destination need not be a VIP.
+	if (!p->irregular && (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP || p->proto == IPPROTO_SCTP) &&
+	    mark_steers(p))
+		return redirect(ctx, REASON_STEER_MARK);
 	if (!bpf_map_lookup_elem(&vips, key->addr)) {
 		int ret = steer_local_addr(ctx, p);
 

@@ -35,6 +35,24 @@ type steerLaddrRange struct {
 	Family  uint32
 }
 
+type steerMarkKey struct {
+	_         structs.HostLayout
+	Prefixlen uint32
+	Addr      [16]uint8
+}
+
+type steerMarkRules struct {
+	_     structs.HostLayout
+	Count uint32
+	Rule  [16]struct {
+		_        structs.HostLayout
+		Proto    uint8
+		Steer    uint8
+		PortFrom uint16
+		PortTo   uint16
+	}
+}
+
 type steerReason uint32
 
 const (
@@ -52,7 +70,8 @@ const (
 	steerReasonREASON_STEER_NAT_REPLY     steerReason = 11
 	steerReasonREASON_STEER_ICMP_ERROR    steerReason = 12
 	steerReasonREASON_STEER_FULLNAT_REPLY steerReason = 13
-	steerReasonREASON_MAX                 steerReason = 14
+	steerReasonREASON_STEER_MARK          steerReason = 14
+	steerReasonREASON_MAX                 steerReason = 15
 )
 
 type steerVipKey struct {
@@ -64,14 +83,16 @@ type steerVipKey struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	steerMapCounters   = "counters"
-	steerMapIfslots    = "ifslots"
-	steerMapLocalAddrs = "local_addrs"
-	steerMapNatSources = "nat_sources"
-	steerMapServices   = "services"
-	steerMapVips       = "vips"
-	steerMapXsks       = "xsks"
-	steerProgXlvsSteer = "xlvs_steer"
+	steerMapCounters     = "counters"
+	steerMapIfslots      = "ifslots"
+	steerMapLocalAddrs   = "local_addrs"
+	steerMapMarkCount    = "mark_count"
+	steerMapMarkPrefixes = "mark_prefixes"
+	steerMapNatSources   = "nat_sources"
+	steerMapServices     = "services"
+	steerMapVips         = "vips"
+	steerMapXsks         = "xsks"
+	steerProgXlvsSteer   = "xlvs_steer"
 )
 
 // loadSteer returns the embedded CollectionSpec for steer.
@@ -123,13 +144,15 @@ type steerProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type steerMapSpecs struct {
-	Counters   *ebpf.MapSpec `ebpf:"counters"`
-	Ifslots    *ebpf.MapSpec `ebpf:"ifslots"`
-	LocalAddrs *ebpf.MapSpec `ebpf:"local_addrs"`
-	NatSources *ebpf.MapSpec `ebpf:"nat_sources"`
-	Services   *ebpf.MapSpec `ebpf:"services"`
-	Vips       *ebpf.MapSpec `ebpf:"vips"`
-	Xsks       *ebpf.MapSpec `ebpf:"xsks"`
+	Counters     *ebpf.MapSpec `ebpf:"counters"`
+	Ifslots      *ebpf.MapSpec `ebpf:"ifslots"`
+	LocalAddrs   *ebpf.MapSpec `ebpf:"local_addrs"`
+	MarkCount    *ebpf.MapSpec `ebpf:"mark_count"`
+	MarkPrefixes *ebpf.MapSpec `ebpf:"mark_prefixes"`
+	NatSources   *ebpf.MapSpec `ebpf:"nat_sources"`
+	Services     *ebpf.MapSpec `ebpf:"services"`
+	Vips         *ebpf.MapSpec `ebpf:"vips"`
+	Xsks         *ebpf.MapSpec `ebpf:"xsks"`
 }
 
 // steerVariableSpecs contains global variables before they are loaded into the kernel.
@@ -158,13 +181,15 @@ func (o *steerObjects) Close() error {
 //
 // It can be passed to loadSteerObjects or ebpf.CollectionSpec.LoadAndAssign.
 type steerMaps struct {
-	Counters   *ebpf.Map `ebpf:"counters"`
-	Ifslots    *ebpf.Map `ebpf:"ifslots"`
-	LocalAddrs *ebpf.Map `ebpf:"local_addrs"`
-	NatSources *ebpf.Map `ebpf:"nat_sources"`
-	Services   *ebpf.Map `ebpf:"services"`
-	Vips       *ebpf.Map `ebpf:"vips"`
-	Xsks       *ebpf.Map `ebpf:"xsks"`
+	Counters     *ebpf.Map `ebpf:"counters"`
+	Ifslots      *ebpf.Map `ebpf:"ifslots"`
+	LocalAddrs   *ebpf.Map `ebpf:"local_addrs"`
+	MarkCount    *ebpf.Map `ebpf:"mark_count"`
+	MarkPrefixes *ebpf.Map `ebpf:"mark_prefixes"`
+	NatSources   *ebpf.Map `ebpf:"nat_sources"`
+	Services     *ebpf.Map `ebpf:"services"`
+	Vips         *ebpf.Map `ebpf:"vips"`
+	Xsks         *ebpf.Map `ebpf:"xsks"`
 }
 
 func (m *steerMaps) Close() error {
@@ -172,6 +197,8 @@ func (m *steerMaps) Close() error {
 		m.Counters,
 		m.Ifslots,
 		m.LocalAddrs,
+		m.MarkCount,
+		m.MarkPrefixes,
 		m.NatSources,
 		m.Services,
 		m.Vips,

@@ -125,7 +125,7 @@ func (s *Steering) Mode(ifindex int) (AttachMode, error) {
 // "pass-malformed", "pass-not-vip", "pass-no-service", "pass-icmp",
 // "pass-other-proto", "pass-no-xsk", "steer-service-ipv4",
 // "steer-service-ipv6", "steer-irregular", "steer-nat-reply",
-// "steer-icmp-error". Every name is
+// "steer-icmp-error", "steer-fullnat-reply", "steer-mark". Every name is
 // present, zero or not.
 func (s *Steering) Counters() (map[string]uint64, error) {
 	s.mu.Lock()

@@ -58,13 +58,14 @@ func (c *workerCounters) snapshot(out *Counters) {
 
 // DestStats are the counters of one destination slot, summed over workers.
 type DestStats struct {
-	ActiveConns uint64
-	InactConns  uint64
-	Conns       uint64 // connections scheduled to it
-	InPkts      uint64
-	InBytes     uint64
-	OutPkts     uint64
-	OutBytes    uint64
+	ActiveConns  uint64
+	InactConns   uint64
+	PersistConns uint64 // persistence templates
+	Conns        uint64 // connections scheduled to it
+	InPkts       uint64
+	InBytes      uint64
+	OutPkts      uint64
+	OutBytes     uint64
 }
 
 // destCounters are one worker's counters of one destination slot.
@@ -72,7 +73,7 @@ type destCounters struct {
 	active, inactive       counter
 	conns, inPkts, inBytes counter
 	outPkts, outBytes      counter
-	_                      [8]byte
+	persist                counter // persistence templates
 }
 
 // ServiceStats are the counters of one service slot, summed over workers:

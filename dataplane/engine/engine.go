@@ -181,6 +181,7 @@ func (e *Engine) DestStats(id uint32) DestStats {
 		d := &w.dest[id]
 		s.ActiveConns += d.active.load()
 		s.InactConns += d.inactive.load()
+		s.PersistConns += d.persist.load()
 		s.Conns += d.conns.load()
 		s.InPkts += d.inPkts.load()
 		s.InBytes += d.inBytes.load()

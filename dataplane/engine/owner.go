@@ -26,13 +26,21 @@ func owner(addr *[16]byte, port uint16, workers int) int {
 	return int(uint64(ownerHash(addr, port)) * uint64(workers) >> 32)
 }
 
-// ownerOf returns the worker that owns the flows of client endpoint
-// (client, cport) to service svc. Both directions of a flow evaluate it:
-// inbound packets with their source, NAT replies and ICMP errors with the
-// client endpoint they are addressed to or quote. Today every service owns
-// by hash(client, cport); svc is there for rules that depend on the
-// service (persistence owns by the masked client address).
+// ownerOf returns the worker that owns flows of client:cport to service
+// svc. A persistent service owns by hash(client & persistence mask) alone,
+// so that every connection of a client (or of its netmask) — and its
+// persistence template — lives in one worker's table; other services own
+// by hash(client, cport). Both directions of a flow evaluate it once they
+// know the service: inbound packets with their source, NAT replies and ICMP
+// errors with the client endpoint they are addressed to or quote. Hot path: no allocations.
 func (w *Worker) ownerOf(svc *snapshot.Service, client *[16]byte, cport uint16) int {
-	_ = svc
+	if w.n == 1 {
+		return 0
+	}
+	if svc.Flags&snapshot.SvcPersistent != 0 {
+		var masked [16]byte
+		svc.MaskClient(&masked, client)
+		return owner(&masked, 0, w.n)
+	}
 	return owner(client, cport, w.n)
 }

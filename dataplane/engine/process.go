@@ -28,7 +28,7 @@ func (w *Worker) process(d *port.Desc, now int64, handedOff bool) (int, verdict.
 	if m.Proto != protoTCP && m.Proto != protoUDP && m.Proto != protoSCTP {
 		return w.dropped(verdict.UnsupportedProto)
 	}
-	svc := w.snap.Lookup(m.Proto, &m.Dst, m.DstPort)
+	svc := w.lookupService(&m)
 	if svc == nil {
 		return w.processReply(d, frame, &m, now, handedOff)
 	}
@@ -39,6 +39,10 @@ func (w *Worker) process(d *port.Desc, now int64, handedOff bool) (int, verdict.
 	}
 	key := conntrack.Key{Client: m.Src, Virtual: m.Dst, CPort: m.SrcPort, VPort: m.DstPort, Proto: m.Proto}
 	idx, ok := w.ct.Lookup(&key, now)
+	if ok && w.ct.At(idx).Flags&conntrack.FlagTemplate != 0 {
+		// Client port 0 to a persistent service: the key is its template's.
+		return w.dropped(verdict.SrcPortZero)
+	}
 	if !ok {
 		var r verdict.DropReason
 		if idx, r = w.newConn(svc, &key, &m, now); r != verdict.None {
@@ -77,13 +81,21 @@ func (w *Worker) newConn(svc *snapshot.Service, key *conntrack.Key, m *packet.Me
 	if m.Proto == protoTCP && (m.TCPFlags&packet.TCPSyn == 0 || m.TCPFlags&packet.TCPRst != 0) {
 		return 0, verdict.NotSyn
 	}
-	slot, ok := w.pick(svc, m)
-	if !ok {
-		return 0, verdict.NoDest
+	slot, ti := uint32(0), int32(-1)
+	if svc.Flags&snapshot.SvcPersistent != 0 {
+		var r verdict.DropReason
+		if slot, ti, r = w.schedPersist(svc, m, now); r != verdict.None {
+			return 0, r
+		}
+	} else {
+		var ok bool
+		if slot, ok = w.pick(svc, m); !ok {
+			return 0, verdict.NoDest
+		}
 	}
 	idx, reclaimed, ok := w.ct.InsertReclaim(key, now, &w.reclaimed)
 	if reclaimed {
-		w.countConn(w.reclaimed.Dest, w.reclaimed.State.Active(), -1)
+		w.release(&w.reclaimed, now)
 		w.c.connsExpired.inc()
 	}
 	if !ok {
@@ -96,6 +108,11 @@ func (w *Worker) newConn(svc *snapshot.Service, key *conntrack.Key, m *packet.Me
 	if m.Proto != protoTCP {
 		e.State = conntrack.StateUDP
 	}
+	if svc.Flags&snapshot.SvcOnePacket != 0 && m.Proto == protoUDP {
+		w.ops = idx // released once forwarded (Worker.handle)
+		ti = -1     // and never holds its template
+	}
+	w.linkConn(idx, ti)
 	w.countConn(slot, false, +1)
 	w.dest[slot].conns.inc()
 	w.svc[svc.ID].conns.inc()

@@ -63,6 +63,7 @@ func (w *Worker) apply(s *snapshot.Snapshot) {
 			sd := sched.Dest{
 				Addr: d.Addr, Port: d.Port, Weight: d.Weight,
 				Flags:       sched.FlagAvailable,
+				LastWeight:  d.LastWeight,
 				ActiveConns: uint32(w.dest[slot].active.load()),
 				InactConns:  uint32(w.dest[slot].inactive.load()),
 			}
@@ -104,7 +105,7 @@ func sameScheduling(a, b *snapshot.Snapshot, i int) bool {
 		}
 		da, db := &a.Dests[slot], &b.Dests[slot]
 		if da.Available != db.Available || da.Addr != db.Addr || da.Port != db.Port ||
-			da.Weight != db.Weight || da.UThreshold != db.UThreshold || da.LThreshold != db.LThreshold {
+			da.Weight != db.Weight || da.LastWeight != db.LastWeight || da.UThreshold != db.UThreshold || da.LThreshold != db.LThreshold {
 			return false
 		}
 	}
@@ -159,14 +160,14 @@ func (w *Worker) setState(idx int32, e *conntrack.Entry, ns conntrack.State, now
 		e.State = ns
 	}
 	w.ct.Touch(idx, now, w.snap.Timeouts[ns])
+	w.holdTemplate(idx, e, now)
 }
 
 // expire reclaims a slice of the connection table.
 func (w *Worker) expire(now int64) {
 	n := w.ct.ExpireInto(now, expireBudget, w.expired[:])
 	for i := 0; i < n; i++ {
-		e := &w.expired[i]
-		w.countConn(e.Dest, e.State.Active(), -1)
+		w.release(&w.expired[i], now)
 	}
 	if n > 0 {
 		w.c.connsExpired.add(uint64(n))

@@ -55,6 +55,11 @@ type Worker struct {
 	expired   [expireBudget]conntrack.Entry
 	reclaimed conntrack.Entry
 	schedKey  sched.Key
+	tmplKey   conntrack.Key
+	ctlKey    conntrack.Key
+	links     []persistLink // by connection-table index (persist.go)
+	tmplGen   uint32        // generation of the last template created
+	ops       int32         // one-packet connection to release after its datagram, or -1
 	hd        port.Desc
 	idle      int
 	ipID      uint16 // IPv4 ID of the packets the worker builds (tun.go, icmperr.go)
@@ -77,7 +82,9 @@ func newWorker(id, n int, p port.Port, cfg Config, snap *atomic.Pointer[snapshot
 		in:         make([]*handoff.Ring, n),
 		out:        make([]*handoff.Ring, n),
 		dirty:      make([]bool, n),
+		ops:        -1,
 	}
+	w.links = make([]persistLink, w.ct.Cap())
 	for i := range w.destIdx {
 		w.destIdx[i] = -1
 	}
@@ -138,7 +145,11 @@ func (w *Worker) handle(d *port.Desc, now int64, handedOff bool) {
 		w.c.rxPackets.inc()
 		w.c.rxBytes.add(uint64(d.Len))
 	}
-	switch to, v := w.process(d, now, handedOff); v {
+	to, v := w.process(d, now, handedOff)
+	if w.ops >= 0 {
+		w.releaseOnePacket(now)
+	}
+	switch v {
 	case verdict.Tx:
 		w.tx[w.ntx] = *d
 		w.ntx++

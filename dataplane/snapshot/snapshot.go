@@ -38,6 +38,19 @@ type Service struct {
 	Dests      []uint32 // destination slots, in configuration order
 
 	FullNAT ServiceFullNAT // local addresses, client address mode (fullnat.go)
+	// Flags are the service's IP_VS_SVC_F_PERSISTENT and
+	// IP_VS_SVC_F_ONEPACKET bits (SvcPersistent, SvcOnePacket).
+	Flags uint32
+	// PersistTimeout is the persistence timeout in seconds.
+	PersistTimeout uint32
+	// Netmask is the persistence granularity: an IPv4 mask in host order
+	// for IPv4 services, a prefix length (1..128) for IPv6 ones.
+	Netmask uint32
+	// FWMark is the firewall mark of a firewall-mark service (0: an
+	// address service). Such a service is found through the mark rules
+	// ([Snapshot.Classify]), never by [Snapshot.Lookup]; its Proto, Addr
+	// and Port are zero.
+	FWMark uint32
 }
 
 // NextHop says how to send a frame to a destination: the link index in the
@@ -74,6 +87,9 @@ type Dest struct {
 	TunType  uint8
 	TunPort  uint16
 	TunFlags uint16
+	// LastWeight is the kernel's last_weight: the latest non-zero weight
+	// (mh keeps a quiesced server's Maglev slots with it).
+	LastWeight int32
 }
 
 // Tunnel types of [Dest.TunType] (IP_VS_CONN_F_TUNNEL_TYPE_*).
@@ -102,6 +118,8 @@ type Snapshot struct {
 	Services []Service // indexed by slot; ID 0 entries with Family 0 are holes
 	Dests    []Dest    // indexed by slot; Service field valid only if used
 	Timeouts conntrack.Timeouts
+	// Marks are the compiled mark rules, in rule order (mark.go).
+	Marks []MarkRule
 
 	// LocalAddrs are the FULLNAT local addresses, indexed by slot; set by
 	// SetLocalAddrs (fullnat.go).
@@ -122,8 +140,10 @@ var (
 )
 
 // Build assembles a snapshot from services and destinations placed at their
-// slots. It checks slot ranges and indexes services for [Snapshot.Lookup].
-func Build(gen uint64, services []Service, dests []Dest, timeouts conntrack.Timeouts) (*Snapshot, error) {
+// slots, and the mark rules in their order. It checks slot ranges, indexes
+// address services for [Snapshot.Lookup] and resolves each mark rule's
+// firewall-mark service for [Snapshot.Classify].
+func Build(gen uint64, services []Service, dests []Dest, timeouts conntrack.Timeouts, marks ...MarkRule) (*Snapshot, error) {
 	s := &Snapshot{Gen: gen, Timeouts: timeouts}
 	maxSvc, maxDest := 0, 0
 	for i := range services {
@@ -154,6 +174,9 @@ func Build(gen uint64, services []Service, dests []Dest, timeouts conntrack.Time
 	s.mask = uint32(size - 1)
 	for _, svc := range services {
 		s.Services[svc.ID] = svc
+		if svc.FWMark != 0 {
+			continue // found through the mark rules
+		}
 		h := svcHash(svc.Proto, &svc.Addr, svc.Port) & s.mask
 		for s.index[h] >= 0 {
 			o := &s.Services[s.index[h]]
@@ -165,6 +188,9 @@ func Build(gen uint64, services []Service, dests []Dest, timeouts conntrack.Time
 		s.index[h] = int32(svc.ID)
 	}
 	s.indexNATDests()
+	if err := s.compileMarks(marks); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 

@@ -52,5 +52,6 @@ const (
 	ICMPNotError                       // icmp-not-error
 	ICMPBadQuote                       // icmp-bad-quote
 	ICMPNoConnection                   // icmp-no-connection
+	SrcPortZero                        // source-port-zero
 	NumReasons                         // (count)
 )
