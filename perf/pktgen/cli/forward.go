@@ -23,7 +23,6 @@ type fwdFlags struct {
 	json            bool
 }
 
-
 func (f *fwdFlags) parse(e *env, name string, args []string, withCPU bool) error {
 	fs := flagSet(e, name)
 	fs.StringVar(&f.in, "in", "", "ingress interface (required)")
