@@ -98,6 +98,9 @@ type Row struct {
 	// reason ("drop-*" and "xdp-*" of xlvsd), and "not-forwarded": what
 	// the director received and did not deliver.
 	Drops map[string]uint64 `json:"drops,omitempty"`
+	// Counters are the path's counters over the window (xlvsd's
+	// get-counters deltas), for the record.
+	Counters map[string]uint64 `json:"counters,omitempty"`
 	// Error is set when the measurement failed.
 	Error string `json:"error,omitempty"`
 }
@@ -154,6 +157,14 @@ func (b *bench) measure(r running, flows int) (Row, error) {
 	row.OfferedMpps = g.PPS / 1e6
 	row.CPU = cpuShare(s0.cpus, s1.cpus)
 	row.Drops = drops(s0.counters, s1.counters, delivered)
+	if s1.counters != nil {
+		row.Counters = map[string]uint64{}
+		for k, v := range s1.counters {
+			if d := v - s0.counters[k]; d != 0 {
+				row.Counters[k] = d
+			}
+		}
+	}
 	return row, nil
 }
 

@@ -73,6 +73,7 @@ func (t *Template) liveConfig(ifindex int, limit uint64) *livegenGenConfig {
 	if s.Kind == UDP {
 		c.Udp = 1
 	}
+	copy(c.Hdr[:], t.frame)
 	for i, v := range s.VIPs {
 		b := v.Unmap().AsSlice()
 		copy(c.Vips[i][:], b)

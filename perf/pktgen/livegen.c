@@ -6,9 +6,12 @@
 // frame of its page pool and sends what the program redirects.
 //
 // The kernel initialises a pool page with the template only when the page
-// is first allocated; a recycled page still holds what an earlier run wrote.
-// So every run writes each per-flow field and checksum in full, computed
-// from constants of struct gen_config, never from what the frame holds.
+// is first allocated; a recycled page still holds what an earlier run wrote,
+// or what a receiver did to it: a frame passed to the receiver's stack and
+// forwarded comes back with the next hop's MACs, a lower TTL and NATed
+// addresses. So every run first restores the template's headers, then
+// writes each per-flow field and checksum in full, computed from constants
+// of struct gen_config, never from what the frame holds.
 //
 // Per run: n = sent++ (one atomic add on a shared counter); past the limit
 // the frame is dropped (returned to the pool, nothing sent). Otherwise flow
@@ -24,6 +27,12 @@
 #include <bpf/bpf_endian.h>
 
 #define MAX_VIPS 16
+
+// HDR_COPY is how much of the template's start every run restores: all
+// Ethernet, IPv4 and UDP/TCP header bytes of an IPv4 frame, and of an IPv6
+// one all but the TCP fields no forwarder rewrites. Every frame has at
+// least 60 bytes (a 64-byte frame without FCS).
+#define HDR_COPY 60
 
 // struct gen_config describes the flows and the template. Sums are
 // ones-complement sums of big-endian 16-bit words, not folded.
@@ -45,6 +54,7 @@ struct gen_config {
 	__u8 pad[3];
 	__u32 vip_sum[MAX_VIPS];   // sum of each VIP's words
 	__u8 vips[MAX_VIPS][16];   // IPv4 VIPs use the first 4 bytes
+	__u8 hdr[HDR_COPY];        // the template's first bytes
 };
 
 // struct gen_state is the shared send counter: runs so far, the ones past
@@ -107,6 +117,9 @@ int livegen(struct xdp_md *ctx)
 	__u64 l4 = (__u64)c->l4_sum + sum32(src) + c->vip_sum[v] + sport;
 	__u8 *l4h;
 
+	if (data + HDR_COPY > data_end)
+		return XDP_ABORTED;
+	__builtin_memcpy(data, c->hdr, HDR_COPY);
 	if (c->ipv6) {
 		struct ipv6hdr *ip6 = data + sizeof(struct ethhdr);
 		l4h = (void *)(ip6 + 1);

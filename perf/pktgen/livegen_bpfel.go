@@ -31,6 +31,8 @@ type livegenGenConfig struct {
 	Pad       [3]uint8
 	VipSum    [16]uint32
 	Vips      [16][16]uint8
+	Hdr       [60]uint8
+	_         [4]byte
 }
 
 type livegenGenState struct {
