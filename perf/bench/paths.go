@@ -178,7 +178,7 @@ func (d *director) stop() error { return d.p.stop() }
 type procPath struct{ p *proc }
 
 func (p procPath) counters() (map[string]uint64, error) { return nil, nil }
-func (p procPath) stop() error                           { return p.p.stop() }
+func (p procPath) stop() error                          { return p.p.stop() }
 
 func (b *bench) startForwarder() (running, error) {
 	p, err := startIn(b.topo.dut, nil, b.bin("xlvs-pktgen"), "forward", "--in", "eth0", "--out", "eth1",
