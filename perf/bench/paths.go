@@ -70,7 +70,7 @@ func (b *bench) paths() []path {
 			}
 			m, workers := m, workers
 			p.start = func(b *bench) (running, error) {
-				d, err := b.startXLVS(m, workers, 1<<21)
+				d, err := b.startXLVS(m, workers, 1<<21, "-u")
 				if err != nil {
 					return nil, err
 				}
@@ -103,8 +103,9 @@ type director struct {
 }
 
 // startXLVS runs xlvsd on dut's two interfaces with workers workers and a
-// UDP service on the VIP forwarding with method m to the two real servers.
-func (b *bench) startXLVS(m method, workers, connMax int) (*director, error) {
+// service on the VIP (proto: xlvsadm's -u or -t) forwarding with method m
+// to the two real servers.
+func (b *bench) startXLVS(m method, workers, connMax int, proto string) (*director, error) {
 	socket := filepath.Join(b.tmp, "xlvs.sock")
 	cpus := []string{strconv.Itoa(b.dutCPU)}
 	if workers > 1 {
@@ -122,9 +123,9 @@ func (b *bench) startXLVS(m method, workers, connMax int) (*director, error) {
 		return nil, err
 	}
 	svc := fmt.Sprintf("%v:%d", vip, svcPort)
-	cmds := [][]string{{"-A", "-u", svc, "-s", "rr"}}
+	cmds := [][]string{{"-A", proto, svc, "-s", "rr"}}
 	for _, rs := range rsAddrs {
-		cmds = append(cmds, []string{"-a", "-u", svc, "-r", fmt.Sprintf("%v:%d", rs, svcPort), m.flag})
+		cmds = append(cmds, []string{"-a", proto, svc, "-r", fmt.Sprintf("%v:%d", rs, svcPort), m.flag})
 	}
 	for _, args := range cmds {
 		c := exec.Command(b.bin("xlvsadm"), args...)

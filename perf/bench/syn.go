@@ -34,7 +34,7 @@ type SynResult struct {
 // until xlvsd holds target connections or limit passes.
 func (b *bench) synFlood(target int, limit time.Duration) (res SynResult, err error) {
 	res = SynResult{Method: "DR", Target: target}
-	d, err := b.startXLVS(methods[0], 1, 1<<20)
+	d, err := b.startXLVS(methods[0], 1, 1<<20, "-t") // a TCP service: the SYNs open connections
 	if err != nil {
 		return res, err
 	}
