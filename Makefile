@@ -3,13 +3,13 @@ GO      ?= go
 BIN     := bin
 TESTFLAGS ?= -count=1 -timeout 40m
 
-.PHONY: all build test lab generate bench vet clean
+.PHONY: all build test lab generate bench bench-micro bench-deps vet clean
 
 all: build
 
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -o $(BIN)/ ./cmd/xlvsd ./cmd/xlvsadm ./cmd/xlvs-lab ./cmd/xlvs-rs
+	$(GO) build -o $(BIN)/ ./cmd/xlvsd ./cmd/xlvsadm ./cmd/xlvs-lab ./cmd/xlvs-rs ./cmd/xlvs-pktgen
 	ln -sf xlvsadm $(BIN)/ipvsadm
 
 vet:
@@ -27,8 +27,20 @@ lab: build
 generate:
 	$(GO) generate ./...
 
+# The throughput harness (as root): generator -> director -> sink in
+# namespaces; writes perf/results/<date>-bench.{md,json,png}.
+# BENCHFLAGS e.g. "--duration 10s --flows 1,1000000".
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./dataplane/... ./sched/...
+	$(GO) run ./perf/bench $(BENCHFLAGS)
+
+# Go micro-benchmarks into perf/results/<date>-micro.txt, compared with the
+# previous results file by benchstat.
+bench-micro:
+	$(GO) run ./perf/micro $(MICROFLAGS)
+
+# nftables for the harness's kernel DNAT row (Debian/Ubuntu).
+bench-deps:
+	apt-get install -y nftables
 
 clean:
 	rm -rf $(BIN)

@@ -1,5 +1,6 @@
 // Package perf holds the benchmark side of xlvs: the packet generator
-// xlvs-pktgen, the side-by-side throughput harness (make bench) and the
-// recorded results in perf/results. Today it holds the results of the Go
-// micro-benchmarks; the generator and harness come with their own issue.
+// xlvs-pktgen (perf/pktgen, its CLI in perf/pktgen/cli), the reference
+// forwarders (perf/fwd), the side-by-side throughput harness (perf/bench,
+// `make bench`), the Go micro-benchmark collector (perf/micro,
+// `make bench-micro`) and the recorded results in perf/results.
 package perf
