@@ -55,12 +55,12 @@ func listing(size int, svcs ...svcListing) string {
 
 // checkListing compares `xlvsadm -L -n` with want byte for byte. The
 // connection counts are read from counters the workers update as frames
-// pass, so it allows them a few seconds to settle before failing with both
-// texts.
+// pass, so it allows them time to settle (generously: the machine may be
+// loaded) before failing with both texts.
 func (h *harness) checkListing(want string) {
 	h.t.Helper()
 	var got string
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		got = h.adm("-L", "-n")
 		if got == want || time.Now().After(deadline) {

@@ -188,10 +188,13 @@ func TestMalformedFramesAreCountedAndDropped(t *testing.T) {
 				t.Errorf("%s went up by %d, want at least %d", k, got, wantXDP[k])
 			}
 		case k == "rx-packets":
-			if got != steered {
-				t.Errorf("rx-packets went up by %d, want %d (the steered bad frames)", got, steered)
+			// A late retransmission of the earlier traffic may
+			// still arrive on a loaded machine: it is forwarded,
+			// the bad frames never are.
+			if tx := delta(after, "tx-packets"); got < tx || got-tx != steered {
+				t.Errorf("rx-packets went up by %d and tx-packets by %d, want %d more received than sent (the steered bad frames)", got, tx, steered)
 			}
-		case k == "tx-packets", k == "conns-created":
+		case k == "conns-created":
 			if got != 0 {
 				t.Errorf("%s went up by %d after bad frames only, want 0", k, got)
 			}

@@ -24,14 +24,16 @@ const (
 
 // Limits ipvsadm applies while parsing.
 const (
-	MaxTimeout     = 86400 * 31 // MAX_TIMEOUT: 31 days
-	maxNameLen     = 15         // IP_VS_SCHEDNAME_MAXLEN, IP_VS_PENAME_MAXLEN, IP_VS_IFNAME_MAXLEN - 1
-	maxSyncMaxLen  = 65535 - 20 - 8
-	defScheduler   = "wlc"
-	defMcastIfn    = "eth0"
-	maxWeight      = 1<<31 - 1 // Debian's "enhance weight parameter to INT_MAX"
-	maxThreshold   = 1<<31 - 1
-	defaultNetmask = 0xffffffff
+	MaxTimeout       = 86400 * 31 // MAX_TIMEOUT: 31 days
+	maxNameLen       = 15         // IP_VS_SCHEDNAME_MAXLEN - 1, IP_VS_IFNAME_MAXLEN - 1
+	maxSyncMaxLen    = 65535 - 20 - 8
+	maxPENameLen     = 16  // strncpy(pe_name, optarg, IP_VS_PENAME_MAXLEN)
+	maxSchedFlagsLen = 127 // snprintf(sched_flags_arg[128], "%s", optarg)
+	defScheduler     = "wlc"
+	defMcastIfn      = "eth0"
+	maxWeight        = 1<<31 - 1 // Debian's "enhance weight parameter to INT_MAX"
+	maxThreshold     = 1<<31 - 1
+	defaultNetmask   = 0xffffffff
 )
 
 // DaemonConfig is what --start-daemon/--stop-daemon and the daemon options

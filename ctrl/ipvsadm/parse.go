@@ -94,7 +94,9 @@ func (p *parser) parseOptions(args []string) error {
 	if a, ok := pp.arg(); ok {
 		return failf("unexpected argument %s", a)
 	}
-	if p.c.Opts.Has(OptSchedFlags) {
+	// ipvsadm parses -b only when its copy of the value (snprintf into
+	// a 128-byte buffer) is not empty: "-b ''" sets no flags.
+	if p.c.Opts.Has(OptSchedFlags) && p.schedFlag != "" {
 		flags, err := parseSchedFlags(p.c.Service.Scheduler, p.schedFlag)
 		if err != nil {
 			return err

@@ -108,10 +108,10 @@ func (p *parser) serviceOption(r poptResult) error {
 		svc.Flags |= api.SvcOnePacket
 		return p.setOpt(OptOnePacket)
 	case tagPE:
-		svc.PE = truncate(r.val, maxNameLen)
+		svc.PE = truncate(r.val, maxPENameLen)
 		return p.setOpt(OptPE)
 	case tagSchedFlags:
-		p.schedFlag = r.val
+		p.schedFlag = truncate(r.val, maxSchedFlagsLen)
 		return p.setOpt(OptSchedFlags)
 	}
 	return nil

@@ -113,7 +113,12 @@ func (r *run) process(args []string, fromStdin bool) (code int, exit bool) {
 		return ExitRefused, false
 	case CmdList:
 		if cmd.Opts.Has(OptDaemon) {
-			// No sync daemon runs in xlvs: ipvsadm prints nothing then.
+			// No sync daemon runs in xlvs: ipvsadm prints nothing
+			// then. Like ipvsadm, which needs IPVS for this too, it
+			// still fails when there is no director to ask.
+			if !r.connect() {
+				return ExitFail, true
+			}
 			return ExitOK, false
 		}
 		return r.list(cmd)

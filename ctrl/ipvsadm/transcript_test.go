@@ -229,7 +229,7 @@ func TestClientClosed(t *testing.T) {
 func TestNoDialWithoutDaemon(t *testing.T) {
 	for _, args := range [][]string{
 		{"-h"}, {"--help", "--bogus"}, {"-v"}, {"--version"}, {"-q"}, {"-A"}, {"-L", "--bogus"},
-		{"--start-daemon", "master"}, {"--stop-daemon", "backup"}, {"-L", "--daemon"},
+		{"--start-daemon", "master"}, {"--stop-daemon", "backup"},
 	} {
 		var out, errb strings.Builder
 		e := &Env{Stdout: &out, Stderr: &errb, Dial: func() (Client, error) {

@@ -1,0 +1,60 @@
+package ipvsadm
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// TestUnsupportedFeaturesThroughDaemon runs the commands of features xlvs
+// does not have through the daemon's real control path: ipvsadm's parser
+// accepts and validates them as ipvsadm does, then the request is refused
+// with a clear message and ipvsadm's status for a refused request (255),
+// and nothing changes.
+func TestUnsupportedFeaturesThroughDaemon(t *testing.T) {
+	names := loadTestNames(t)
+	tests := []struct {
+		args string
+		want result
+	}{
+		// SCTP services: parsed (port names looked up for sctp), refused by xlvsd.
+		{"-A --sctp-service 10.0.0.3:3868 -s rr", stderr("SCTP services are not supported by xlvs yet", 255)},
+		{"-E --sctp-service 10.0.0.3:3868", stderr("No such service", 255)},
+		{"-a --sctp-service 10.0.0.3:3868 -r 192.168.30.1", stderr("Service not defined", 255)},
+		{"-L -n --sctp-service 10.0.0.3:3868", stderr("No such service", 1)},
+		{"-A --sctp-service 10.0.0.3:nosuchport", stderr("illegal virtual server address[:port] specified", 2)},
+		// The connection sync daemon.
+		{"--start-daemon master --mcast-interface eth0 --syncid 5", stderr(msgSyncDaemon, 255)},
+		{"--stop-daemon backup", stderr(msgSyncDaemon, 255)},
+		{"--start-daemon master --syncid 256", stderr("illegal syncid specified", 2)},
+		// With no sync daemon, ipvsadm -L --daemon prints nothing.
+		{"-L --daemon", result{}},
+		{"-l --daemon -n", result{}},
+	}
+	for _, tt := range tests {
+		d := newDaemonPath(t, names)
+		d.apply("-A", "-t", "10.0.0.1:80", "-s", "rr")
+		got := d.run("", words(tt.args)...)
+		if got != tt.want {
+			t.Errorf("ipvsadm %s\n got %+v\nwant %+v", tt.args, got, tt.want)
+		}
+		if s := d.run("", "-S", "-n"); s != (result{"-A -t 10.0.0.1:80 -s rr\n", "", 0}) {
+			t.Errorf("ipvsadm %s changed the table: %+v", tt.args, s)
+		}
+	}
+}
+
+// TestListDaemonNeedsDirector: like ipvsadm, which cannot list its sync
+// daemons without IPVS, -L --daemon fails when xlvsd cannot be reached
+// instead of answering "none".
+func TestListDaemonNeedsDirector(t *testing.T) {
+	var out, errb strings.Builder
+	e := &Env{Stdout: &out, Stderr: &errb, Socket: "/run/xlvs/none.sock",
+		Dial: func() (Client, error) { return nil, errors.New("connection refused") }}
+	if code := e.Run("ipvsadm", []string{"-L", "--daemon"}); code != ExitFail {
+		t.Errorf("exit %d, want %d", code, ExitFail)
+	}
+	if !strings.HasPrefix(errb.String(), "Can't initialize ipvs: connection refused\n") || out.String() != "" {
+		t.Errorf("stderr %q stdout %q", errb.String(), out.String())
+	}
+}
