@@ -197,6 +197,9 @@ func TestMetricsRulesAndHTTPAPI(t *testing.T) {
 
 	h.checkXlvsSeries()
 	h.checkHTTPAPI()
+	h.checkByState()
+	h.checkRates()
+	h.checkZero()
 
 	// Restart from the saved file, without --save-rules: same table, and
 	// the director forwards again.

@@ -18,7 +18,6 @@ import (
 	"github.com/xlvs/xlvs/ctrl/httpapi"
 	"github.com/xlvs/xlvs/ctrl/metrics"
 	"github.com/xlvs/xlvs/dataplane/engine"
-	"github.com/xlvs/xlvs/dataplane/snapshot"
 )
 
 // metricsOptions are the metrics and HTTP API flags.
@@ -40,12 +39,10 @@ func (o *metricsOptions) check() error {
 	return nil
 }
 
-// metricsServer is the HTTP listener of --metrics-addr and the rate
-// estimator feeding it.
+// metricsServer is the HTTP listener of --metrics-addr.
 type metricsServer struct {
-	srv    *http.Server
-	cancel context.CancelFunc
-	done   chan struct{}
+	srv  *http.Server
+	done chan struct{}
 }
 
 // startMetrics serves /metrics and /api/v1/... on --metrics-addr.
@@ -56,16 +53,14 @@ func (d *daemon) startMetrics(o *metricsOptions) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		metrics.NewCollector(metrics.Config{
-			Services: d.services, Totals: d.totals, Workers: d.workerCounters,
+			Services: d.services, Totals: d.model.Totals, Workers: d.workerCounters,
 			XDP: d.steer.Counters, Health: d.healthStatus,
 		}),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
-	est := httpapi.NewEstimator()
 	h := httpapi.NewHandler(httpapi.Config{
 		Services: d.services, Health: d.healthStatus, Counters: d.counters, Workers: d.workerCounters,
-		ConnStates: d.connStates, Rates: est,
 		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 			ErrorHandling: promhttp.ContinueOnError,
 			ErrorLog:      slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
@@ -75,14 +70,11 @@ func (d *daemon) startMetrics(o *metricsOptions) error {
 	if err != nil {
 		return fmt.Errorf("metrics listener: %w", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
 	m := &metricsServer{
-		srv:    &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelDebug)},
-		cancel: cancel,
-		done:   make(chan struct{}),
+		srv:  &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelDebug)},
+		done: make(chan struct{}),
 	}
 	d.metrics = m
-	go est.Run(ctx, httpapi.EstimatorInterval, d.services)
 	go func() {
 		defer close(m.done)
 		if err := m.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -98,7 +90,6 @@ func (m *metricsServer) stop() error {
 	if m == nil {
 		return nil
 	}
-	m.cancel()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	err := m.srv.Shutdown(ctx)
@@ -109,26 +100,13 @@ func (m *metricsServer) stop() error {
 	return err
 }
 
-// services lists the services with their counters, as xlvsadm -L sees them.
+// services lists the services with their counters and rates, as
+// xlvsadm -L --stats/--rate shows them. The director's totals come from
+// model.Totals (every service slot: /proc/net/ip_vs_stats), the rates
+// from the model's estimator (runEstimator), and the connection counts by
+// state from the workers' counters (engine.Counters.ConnStates).
 func (d *daemon) services() []api.Service {
 	return d.model.Do(&api.Request{Op: api.OpListService}).Services
-}
-
-// totals sums the counters of every destination slot the dataplane has,
-// deleted services and real servers included, so that the node_ipvs_*
-// totals only grow, as /proc/net/ip_vs_stats does (about 1 ms per scrape
-// with two workers: atomic loads only).
-func (d *daemon) totals() api.Stats {
-	var t api.Stats
-	for id := uint32(0); id < snapshot.MaxDests; id++ {
-		s := d.eng.DestStats(id)
-		t.Conns += s.Conns
-		t.InPkts += s.InPkts
-		t.InBytes += s.InBytes
-		t.OutPkts += s.OutPkts
-		t.OutBytes += s.OutBytes
-	}
-	return t
 }
 
 // workerCounters reads every worker's counters (atomic loads).
@@ -145,8 +123,3 @@ func (d *daemon) workerCounters() []engine.Counters {
 // real server has a health state ("unknown" in the API, no
 // xlvs_backend_healthy series).
 func (d *daemon) healthStatus() []metrics.RealServerHealth { return nil }
-
-// connStates is the hook for connection counts by IPVS state name (from
-// the connection listing's engine mailbox). Until it is wired,
-// /api/v1/connections/summary has no by_state.
-func (d *daemon) connStates() map[string]uint64 { return nil }

@@ -13,10 +13,12 @@
 // errors are {"error": "..."} with 400, 404 or 405 (every method but GET
 // and HEAD). Nothing can be changed through it.
 //
-// Rates (connections, packets and bytes per second) come from an
-// [Estimator] that samples the counters every two seconds and smooths them
-// as Linux IPVS's estimator does (ip_vs_est.c: avg += (rate - avg) / 4).
+// Counters and rates are the model's listing, exactly what
+// `xlvsadm -L -n --stats` and `--rate` show (IPVS's 2-second estimator,
+// run by the model; -Z and reused slots start from zero). The connection
+// summary's counts by state come from the workers' single-writer
+// counters, read with atomic loads: no table walk per request.
 //
 // Concurrency: a Handler is safe for concurrent requests as long as its
-// sources are; the Estimator is safe for concurrent use.
+// sources are.
 package httpapi

@@ -8,6 +8,7 @@ import (
 
 	"github.com/xlvs/xlvs/ctrl/api"
 	"github.com/xlvs/xlvs/ctrl/metrics"
+	"github.com/xlvs/xlvs/dataplane/conntrack"
 	"github.com/xlvs/xlvs/dataplane/engine"
 	"github.com/xlvs/xlvs/dataplane/verdict"
 )
@@ -15,22 +16,18 @@ import (
 // Config names the sources the API reads for every request. Nil sources
 // read as empty.
 type Config struct {
-	// Services lists the services with their real servers and counters
-	// (the model's list-services).
+	// Services lists the services with their real servers, counters and
+	// rates (the model's list-services: what xlvsadm -L --stats/--rate
+	// shows).
 	Services func() []api.Service
 	// Health reports real server health; real servers it does not
 	// mention are "unknown".
 	Health metrics.HealthSource
 	// Counters are the named totals of get-counters.
 	Counters func() map[string]uint64
-	// Workers returns every worker's counters, worker i at index i.
+	// Workers returns every worker's counters, worker i at index i
+	// (connection table fill and counts by state included).
 	Workers func() []engine.Counters
-	// ConnStates counts connections by IPVS state name. This is the hook
-	// for the connection listing (engine mailbox): nil leaves by_state out
-	// of the summary.
-	ConnStates func() map[string]uint64
-	// Rates smooths the services' counters into rates; nil: rates read 0.
-	Rates *Estimator
 	// Metrics serves GET /metrics; nil: 404.
 	Metrics http.Handler
 }
@@ -159,7 +156,7 @@ func parseServicePath(proto, addr, port string) (api.ServiceKey, string) {
 func (a *apiHandler) render(s *api.Service, health map[healthKey]bool) Service {
 	out := Service{
 		ID: serviceID(s.Key), Protocol: protoName(s.Key.Protocol), Port: s.Key.Port, FWMark: s.Key.FWMark,
-		Scheduler: s.Scheduler, Flags: flagNames(s.Flags), Stats: statsOf(&s.Stats),
+		Scheduler: s.Scheduler, Flags: flagNames(s.Flags), Stats: statsOf(&s.Stats), Rates: ratesOf(&s.Stats),
 		RealServers: make([]RealServer, 0, len(s.Dests)),
 	}
 	if s.Key.FWMark == 0 {
@@ -168,9 +165,6 @@ func (a *apiHandler) render(s *api.Service, health map[healthKey]bool) Service {
 	if s.Flags&api.SvcPersistent != 0 {
 		out.PersistenceTimeout = s.Timeout
 	}
-	if a.cfg.Rates != nil {
-		out.Rates = a.cfg.Rates.ServiceRates(s.Key)
-	}
 	key := normKey(s.Key)
 	for i := range s.Dests {
 		d := &s.Dests[i]
@@ -178,16 +172,13 @@ func (a *apiHandler) render(s *api.Service, health map[healthKey]bool) Service {
 			Address: d.Addr.Unmap().String(), Port: d.Port, Forward: forwardName(d.Method), Weight: d.Weight,
 			UpperThreshold: d.UThreshold, LowerThreshold: d.LThreshold,
 			ActiveConnections: d.ActiveConns, InactiveConnections: d.InactConns,
-			Health: HealthUnknown, Stats: statsOf(&d.Stats),
+			Health: HealthUnknown, Stats: statsOf(&d.Stats), Rates: ratesOf(&d.Stats),
 		}
 		if up, ok := health[healthKey{key, d.Addr.Unmap(), d.Port}]; ok {
 			rs.Health = HealthDown
 			if up {
 				rs.Health = HealthUp
 			}
-		}
-		if a.cfg.Rates != nil {
-			rs.Rates = a.cfg.Rates.DestRates(s.Key, d.Addr, d.Port)
 		}
 		out.RealServers = append(out.RealServers, rs)
 	}
@@ -202,11 +193,17 @@ func (a *apiHandler) workers() []engine.Counters {
 }
 
 func (a *apiHandler) summary(w http.ResponseWriter, _ *http.Request) {
-	out := Summary{Workers: []WorkerConnections{}, Services: []ServiceConnections{}}
+	out := Summary{Workers: []WorkerConnections{}, Services: []ServiceConnections{}, ByState: make(map[string]uint64, conntrack.NumStates)}
+	for s := range conntrack.NumStates {
+		out.ByState[s.String()] = 0
+	}
 	for i, c := range a.workers() {
 		out.Workers = append(out.Workers, WorkerConnections{Worker: i, Entries: c.Conns, Capacity: c.ConnCapacity})
 		out.Entries += c.Conns
 		out.Capacity += c.ConnCapacity
+		for s, n := range c.ConnStates {
+			out.ByState[conntrack.State(s).String()] += n
+		}
 	}
 	svcs := a.list()
 	for i := range svcs {
@@ -216,9 +213,6 @@ func (a *apiHandler) summary(w http.ResponseWriter, _ *http.Request) {
 			sc.Inactive += uint64(d.InactConns)
 		}
 		out.Services = append(out.Services, sc)
-	}
-	if a.cfg.ConnStates != nil {
-		out.ByState = a.cfg.ConnStates()
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -9,65 +9,36 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/xlvs/xlvs/ctrl/api"
 	"github.com/xlvs/xlvs/ctrl/httpapi"
 	"github.com/xlvs/xlvs/ctrl/ipvsadm"
 	"github.com/xlvs/xlvs/ctrl/metrics"
 	"github.com/xlvs/xlvs/ctrl/model"
+	"github.com/xlvs/xlvs/dataplane/conntrack"
 	"github.com/xlvs/xlvs/dataplane/engine"
-	"github.com/xlvs/xlvs/dataplane/snapshot"
 	"github.com/xlvs/xlvs/dataplane/verdict"
+	"github.com/xlvs/xlvs/internal/fakedp"
 )
-
-// fakeStats reports per-destination counters by real server address.
-type fakeStats struct {
-	mu    sync.Mutex
-	snap  *snapshot.Snapshot
-	stats map[netip.AddrPort]engine.DestStats
-}
-
-func (f *fakeStats) publish(s *snapshot.Snapshot) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.snap = s
-}
-
-func (f *fakeStats) DestStats(slot uint32) engine.DestStats {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.snap == nil || int(slot) >= len(f.snap.Dests) {
-		return engine.DestStats{}
-	}
-	d := &f.snap.Dests[slot]
-	return f.stats[netip.AddrPortFrom(netip.AddrFrom16(d.Addr).Unmap(), d.Port)]
-}
-
-func (f *fakeStats) set(ap string, st engine.DestStats) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.stats[netip.MustParseAddrPort(ap)] = st
-}
 
 var vip = netip.MustParseAddr("198.18.0.100")
 
 type world struct {
-	m     *model.Model
-	stats *fakeStats
-	est   *httpapi.Estimator
-	srv   *httptest.Server
+	m   *model.Model
+	dp  *fakedp.Plane
+	srv *httptest.Server
 }
+
+var (
+	key80  = api.ServiceKey{Protocol: api.ProtoTCP, Addr: vip, Port: 80}
+	key443 = api.ServiceKey{Protocol: api.ProtoTCP, Addr: netip.MustParseAddr("fd00:18::100"), Port: 443}
+)
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	w := &world{stats: &fakeStats{stats: map[netip.AddrPort]engine.DestStats{}}, est: httpapi.NewEstimator()}
-	w.stats.set("198.18.0.11:80", engine.DestStats{ActiveConns: 2, InactConns: 1, Conns: 9, InPkts: 90, InBytes: 5400})
-	w.stats.set("198.18.0.12:80", engine.DestStats{ActiveConns: 1, Conns: 3, InPkts: 30, InBytes: 1800})
-	w.stats.set("[fd00:18::11]:443", engine.DestStats{InactConns: 4, Conns: 4, InPkts: 8, InBytes: 640})
-	w.m = model.New(model.Config{Stats: w.stats, Publish: w.stats.publish})
+	w := &world{dp: fakedp.New()}
+	w.m = model.New(model.Config{Stats: w.dp, Publish: w.dp.Publish})
 	for _, line := range []string{
 		"-A -t 198.18.0.100:80 -s wrr -b flag-2",
 		"-a -t 198.18.0.100:80 -r 198.18.0.11 -g -w 1",
@@ -83,10 +54,14 @@ func newWorld(t *testing.T) *world {
 			t.Fatalf("%s: %v", line, resp.Err)
 		}
 	}
+	w.add(t, key80, "198.18.0.11:80", engine.DestStats{ActiveConns: 2, InactConns: 1, Conns: 9, InPkts: 90, InBytes: 5400})
+	w.add(t, key80, "198.18.0.12:80", engine.DestStats{ActiveConns: 1, Conns: 3, InPkts: 30, InBytes: 1800})
+	w.add(t, key443, "[fd00:18::11]:443", engine.DestStats{InactConns: 4, Conns: 4, InPkts: 8, InBytes: 640})
 	w0 := engine.Counters{RxPackets: 100, RxBytes: 9000, TxPackets: 95, TxBytes: 8500, HandoffOut: 4, ConnsCreated: 12, ConnsExpired: 3, Conns: 9, ConnCapacity: 1024}
 	w0.Drops[verdict.NoService] = 5
+	w0.ConnStates[conntrack.StateEstablished], w0.ConnStates[conntrack.StateFinWait], w0.ConnStates[conntrack.StateUDP] = 3, 4, 2
 	w1 := engine.Counters{HandoffIn: 4, Conns: 1, ConnCapacity: 1024}
-	key80 := api.ServiceKey{Protocol: api.ProtoTCP, Addr: vip, Port: 80}
+	w1.ConnStates[conntrack.StateFinWait] = 1
 	w.srv = httptest.NewServer(httpapi.NewHandler(httpapi.Config{
 		Services: func() []api.Service { return w.m.Do(&api.Request{Op: api.OpListService}).Services },
 		Health: func() []metrics.RealServerHealth {
@@ -95,16 +70,22 @@ func newWorld(t *testing.T) *world {
 				{Service: key80, Addr: netip.MustParseAddr("198.18.0.12"), Port: 80, Healthy: false},
 			}
 		},
-		Counters:   func() map[string]uint64 { return map[string]uint64{"rx-packets": 100, "drop-no-service": 5} },
-		Workers:    func() []engine.Counters { return []engine.Counters{w0, w1} },
-		ConnStates: func() map[string]uint64 { return map[string]uint64{"ESTABLISHED": 3, "FIN_WAIT": 5} },
-		Rates:      w.est,
+		Counters: func() map[string]uint64 { return map[string]uint64{"rx-packets": 100, "drop-no-service": 5} },
+		Workers:  func() []engine.Counters { return []engine.Counters{w0, w1} },
 		Metrics: http.HandlerFunc(func(rw http.ResponseWriter, _ *http.Request) {
 			io.WriteString(rw, "# metrics\n")
 		}),
 	}))
 	t.Cleanup(w.srv.Close)
 	return w
+}
+
+// add counts traffic for real server rs of service k in the fake dataplane.
+func (w *world) add(t *testing.T, k api.ServiceKey, rs string, st engine.DestStats) {
+	t.Helper()
+	if err := w.dp.AddServer(k, netip.MustParseAddrPort(rs), st); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func get(t *testing.T, w *world, method, path string) (int, http.Header, string) {
@@ -258,7 +239,8 @@ func TestSummaryAndCounters(t *testing.T) {
 	want := httpapi.Summary{Entries: 10, Capacity: 2048,
 		Workers:  []httpapi.WorkerConnections{{Worker: 0, Entries: 9, Capacity: 1024}, {Worker: 1, Entries: 1, Capacity: 1024}},
 		Services: []httpapi.ServiceConnections{{ID: "tcp/198.18.0.100/80", Active: 3, Inactive: 1}, {ID: "tcp/fd00:18::100/443", Inactive: 4}},
-		ByState:  map[string]uint64{"ESTABLISHED": 3, "FIN_WAIT": 5},
+		ByState: map[string]uint64{"NONE": 0, "ESTABLISHED": 3, "SYN_SENT": 0, "SYN_RECV": 0, "FIN_WAIT": 5, "TIME_WAIT": 0,
+			"CLOSE": 0, "CLOSE_WAIT": 0, "LAST_ACK": 0, "LISTEN": 0, "SYNACK": 0, "UDP": 2},
 	}
 	if !reflect.DeepEqual(s, want) {
 		t.Errorf("summary:\n got %+v\nwant %+v", s, want)
@@ -282,9 +264,10 @@ func TestEmptySources(t *testing.T) {
 	srv := httptest.NewServer(httpapi.NewHandler(httpapi.Config{}))
 	defer srv.Close()
 	for path, want := range map[string]string{
-		"/api/v1/services":            `{"services":[]}`,
-		"/api/v1/connections/summary": `{"entries":0,"capacity":0,"workers":[],"services":[]}`,
-		"/api/v1/counters":            `{"totals":{},"workers":[]}`,
+		"/api/v1/services": `{"services":[]}`,
+		"/api/v1/connections/summary": `{"entries":0,"capacity":0,"workers":[],"services":[],"by_state":{"NONE":0,"ESTABLISHED":0,"SYN_SENT":0,` +
+			`"SYN_RECV":0,"FIN_WAIT":0,"TIME_WAIT":0,"CLOSE":0,"CLOSE_WAIT":0,"LAST_ACK":0,"LISTEN":0,"SYNACK":0,"UDP":0}}`,
+		"/api/v1/counters": `{"totals":{},"workers":[]}`,
 	} {
 		resp, err := srv.Client().Get(srv.URL + path)
 		if err != nil {
@@ -304,41 +287,50 @@ func TestEmptySources(t *testing.T) {
 	}
 }
 
-func TestRatesInServices(t *testing.T) {
+// TestRatesAreTheModels: the API's rates are the model's estimator, the
+// numbers `xlvsadm -L --rate` prints, and -Z restarts them there and here.
+func TestRatesAreTheModels(t *testing.T) {
 	w := newWorld(t)
-	list := func() []api.Service { return w.m.Do(&api.Request{Op: api.OpListService}).Services }
-	w.est.Sample(list(), 2*time.Second)
-	// 2 s later: 40 more connections (20/s) and 400 packets (200/s) to .11.
-	w.stats.set("198.18.0.11:80", engine.DestStats{ActiveConns: 2, InactConns: 1, Conns: 49, InPkts: 490, InBytes: 5400 + 8000})
-	w.est.Sample(list(), 2*time.Second)
+	zero := func() {
+		t.Helper()
+		if resp := w.m.Do(&api.Request{Op: api.OpZero, Service: &api.Service{Key: key80}}); resp.Err != nil {
+			t.Fatal(resp.Err)
+		}
+	}
+	// The estimator counts from here.
+	zero()
+	for range 2 { // 20 connections/s, 200 packets/s, 4000 bytes/s to .11
+		w.add(t, key80, "198.18.0.11:80", engine.DestStats{Conns: 40, InPkts: 400, InBytes: 8000})
+		w.m.Estimate()
+	}
 	var one httpapi.Service
 	getJSON(t, w, "/api/v1/services/tcp/198.18.0.100/80", &one)
-	// IPVS's estimator: avg += (rate - avg) / 4 from 0.
-	if want := (httpapi.Rates{CPS: 5, InPPS: 50, InBPS: 1000}); one.Rates != want {
-		t.Errorf("service rates %+v, want %+v", one.Rates, want)
+	// ip_vs_est.c by hand: cps avg = (40<<9)>>2 = 5120, then
+	// 5120 + (20480-5120)>>2 = 8960 → (8960+511)>>10 = 9; pps 89600 →
+	// (89600+511)>>10 = 87 (87.5: the kernel adds 0x1FF, one short of a
+	// half); bps (8000<<4)>>2 = 32000, 32000 + 24000 = 56000 →
+	// (56000+15)>>5 = 1750.
+	want := httpapi.Rates{CPS: 9, InPPS: 87, InBPS: 1750}
+	if one.Rates != want || one.RealServers[1].Rates != want || one.RealServers[0].Rates != (httpapi.Rates{}) {
+		t.Errorf("rates: service %+v, real servers %+v %+v; want %+v for the service and .11", one.Rates,
+			one.RealServers[1].Rates, one.RealServers[0].Rates, want)
 	}
-	if want := (httpapi.Rates{CPS: 5, InPPS: 50, InBPS: 1000}); one.RealServers[1].Rates != want || one.RealServers[0].Rates != (httpapi.Rates{}) {
-		t.Errorf("real server rates %+v", one.RealServers)
+	listed := w.m.Do(&api.Request{Op: api.OpGetService, Service: &api.Service{Key: key80}}).Services[0]
+	if r := (httpapi.Rates{CPS: listed.Stats.CPS, InPPS: listed.Stats.InPPS, OutPPS: listed.Stats.OutPPS,
+		InBPS: listed.Stats.InBPS, OutBPS: listed.Stats.OutBPS}); r != one.Rates {
+		t.Errorf("API rates %+v, the listing's %+v", one.Rates, r)
 	}
-}
+	if one.Stats.Connections != 80 {
+		t.Errorf("service connections %d since -Z, want 80", one.Stats.Connections)
+	}
 
-// ServiceStats sums the service's current real servers, which is what a
-// service's own counters are while none of them has been deleted.
-func (f *fakeStats) ServiceStats(slot uint32) engine.ServiceStats {
-	f.mu.Lock()
-	snap := f.snap
-	f.mu.Unlock()
-	var s engine.ServiceStats
-	if snap == nil || int(slot) >= len(snap.Services) {
-		return s
+	zero()
+	getJSON(t, w, "/api/v1/services/tcp/198.18.0.100/80", &one)
+	if one.Rates != (httpapi.Rates{}) || one.Stats != (httpapi.Stats{}) || one.RealServers[1].Stats != (httpapi.Stats{}) {
+		t.Errorf("after -Z: %+v / %+v, want zeros", one, one.RealServers[1])
 	}
-	for _, d := range snap.Services[slot].Dests {
-		ds := f.DestStats(d)
-		s.Conns += ds.Conns
-		s.InPkts += ds.InPkts
-		s.InBytes += ds.InBytes
-		s.OutPkts += ds.OutPkts
-		s.OutBytes += ds.OutBytes
+	var other httpapi.Service
+	if getJSON(t, w, "/api/v1/services/tcp/fd00:18::100/443", &other); other.Stats.Connections != 4 {
+		t.Errorf("-Z of one service zeroed another: %+v", other.Stats)
 	}
-	return s
 }

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/xlvs/xlvs/ctrl/api"
-	"github.com/xlvs/xlvs/ctrl/metrics"
 )
 
 // Stats are the totals of a service or a real server since it was added.
@@ -16,6 +15,16 @@ type Stats struct {
 	OutPackets  uint64 `json:"out_packets"`
 	InBytes     uint64 `json:"in_bytes"`
 	OutBytes    uint64 `json:"out_bytes"`
+}
+
+// Rates are per-second rates of a service or real server: IPVS's
+// estimator, as `xlvsadm -L --rate` shows them (the model's listing).
+type Rates struct {
+	CPS    uint64 `json:"cps"`     // connections per second
+	InPPS  uint64 `json:"in_pps"`  // incoming packets per second
+	OutPPS uint64 `json:"out_pps"` // outgoing packets per second
+	InBPS  uint64 `json:"in_bps"`  // incoming bytes per second
+	OutBPS uint64 `json:"out_bps"` // outgoing bytes per second
 }
 
 // Health states of a real server.
@@ -87,9 +96,10 @@ type Summary struct {
 	Capacity uint64               `json:"capacity"`
 	Workers  []WorkerConnections  `json:"workers"`
 	Services []ServiceConnections `json:"services"`
-	// ByState counts connections by IPVS state name (ESTABLISHED, ...),
-	// when the daemon provides it; absent otherwise.
-	ByState map[string]uint64 `json:"by_state,omitempty"`
+	// ByState counts the entries of the connection tables by IPVS state
+	// name, every state listed (NONE, ESTABLISHED, ..., UDP); the counts
+	// add up to Entries.
+	ByState map[string]uint64 `json:"by_state"`
 }
 
 // WorkerCounters are one worker's dataplane counters.
@@ -122,7 +132,7 @@ func serviceID(k api.ServiceKey) string {
 	return protoName(k.Protocol) + "/" + k.Addr.Unmap().String() + "/" + strconv.Itoa(int(k.Port))
 }
 
-func protoName(p uint16) string { return strings.ToLower(metrics.ProtoName(p)) }
+func protoName(p uint16) string { return strings.ToLower(api.ProtoName(p)) }
 
 func forwardName(m api.Method) string {
 	switch m {
@@ -160,6 +170,10 @@ func flagNames(f uint32) []string {
 
 func statsOf(s *api.Stats) Stats {
 	return Stats{Connections: s.Conns, InPackets: s.InPkts, OutPackets: s.OutPkts, InBytes: s.InBytes, OutBytes: s.OutBytes}
+}
+
+func ratesOf(s *api.Stats) Rates {
+	return Rates{CPS: s.CPS, InPPS: s.InPPS, OutPPS: s.OutPPS, InBPS: s.InBPS, OutBPS: s.OutBPS}
 }
 
 // healthKey names a real server of a service for the health lookup.

@@ -17,11 +17,15 @@ import (
 // produce no series.
 type Config struct {
 	// Services lists the services with their real servers, weights,
-	// connection counts and counters (the model's list-services).
+	// connection counts and counters (the model's list-services): the
+	// per-service and per-real-server series show exactly what
+	// `xlvsadm -L -n --stats` shows, -Z and reused slots included.
 	Services func() []api.Service
-	// Totals are the director's totals since it started, what Linux keeps
-	// in /proc/net/ip_vs_stats (node_ipvs_connections_total and the other
-	// four). Nil: the sums over Services.
+	// Totals are the director's totals, what Linux keeps in
+	// /proc/net/ip_vs_stats and node_exporter reads for
+	// node_ipvs_connections_total and the other four (model.Model.Totals).
+	// They are not the sums of Services, which -Z of one service and
+	// deleted services would lower. Nil: no node_ipvs_*_total series.
 	Totals func() api.Stats
 	// Workers returns every worker's counters, worker i at index i
 	// (engine.Engine.WorkerCounters).
@@ -60,6 +64,12 @@ var (
 
 // xlvs' own series.
 var (
+	descSConns    = desc("xlvs_service_connections_total", "Connections scheduled by the service (ipvsadm -L --stats Conns).", ServiceLabels...)
+	descSInPkts   = desc("xlvs_service_incoming_packets_total", "Packets the service forwarded to its real servers.", ServiceLabels...)
+	descSInBytes  = desc("xlvs_service_incoming_bytes_total", "Bytes (IP packets) the service forwarded to its real servers.", ServiceLabels...)
+	descSOutPkts  = desc("xlvs_service_outgoing_packets_total", "Reply packets of the service forwarded to clients (NAT only).", ServiceLabels...)
+	descSOutBytes = desc("xlvs_service_outgoing_bytes_total", "Reply bytes of the service forwarded to clients (NAT only).", ServiceLabels...)
+
 	descBConns    = desc("xlvs_backend_connections_total", "Connections scheduled to the real server.", BackendLabels...)
 	descBInPkts   = desc("xlvs_backend_incoming_packets_total", "Packets forwarded to the real server.", BackendLabels...)
 	descBInBytes  = desc("xlvs_backend_incoming_bytes_total", "Bytes (IP packets) forwarded to the real server.", BackendLabels...)
@@ -84,6 +94,7 @@ var (
 
 var allDescs = []*prometheus.Desc{
 	descConns, descInPkts, descOutPkts, descInBytes, descOutBytes, descActive, descInactive, descWeight,
+	descSConns, descSInPkts, descSInBytes, descSOutPkts, descSOutBytes,
 	descBConns, descBInPkts, descBInBytes, descBOutPkts, descBOutBytes, descHealthy,
 	descRxPkts, descRxBytes, descTxPkts, descTxBytes, descHandoffOut, descHandoffIn,
 	descCreated, descExpired, descBatches, descDrops, descCTEntries, descCTCap, descXDP,
@@ -102,8 +113,10 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	if c.cfg.Services != nil {
 		svcs = c.cfg.Services()
 	}
-	c.collectTotals(ch, svcs)
-	collectBackends(ch, svcs)
+	if c.cfg.Totals != nil {
+		collectTotals(ch, c.cfg.Totals())
+	}
+	collectServices(ch, svcs)
 	if c.cfg.Health != nil {
 		collectHealth(ch, c.cfg.Health())
 	}
@@ -125,20 +138,7 @@ func gauge(ch chan<- prometheus.Metric, d *prometheus.Desc, v float64, labels ..
 	ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 }
 
-func (c *Collector) collectTotals(ch chan<- prometheus.Metric, svcs []api.Service) {
-	var t api.Stats
-	if c.cfg.Totals != nil {
-		t = c.cfg.Totals()
-	} else {
-		for i := range svcs {
-			s := &svcs[i].Stats
-			t.Conns += s.Conns
-			t.InPkts += s.InPkts
-			t.OutPkts += s.OutPkts
-			t.InBytes += s.InBytes
-			t.OutBytes += s.OutBytes
-		}
-	}
+func collectTotals(ch chan<- prometheus.Metric, t api.Stats) {
 	counter(ch, descConns, t.Conns)
 	counter(ch, descInPkts, t.InPkts)
 	counter(ch, descOutPkts, t.OutPkts)
@@ -146,22 +146,31 @@ func (c *Collector) collectTotals(ch chan<- prometheus.Metric, svcs []api.Servic
 	counter(ch, descOutBytes, t.OutBytes)
 }
 
-func collectBackends(ch chan<- prometheus.Metric, svcs []api.Service) {
+// collectServices emits the per-service and per-real-server series of the
+// listing.
+func collectServices(ch chan<- prometheus.Metric, svcs []api.Service) {
 	for i := range svcs {
 		s := &svcs[i]
+		collectStats(ch, &s.Stats, serviceLabelValues(s.Key), descSConns, descSInPkts, descSInBytes, descSOutPkts, descSOutBytes)
 		for j := range s.Dests {
 			d := &s.Dests[j]
 			l := backendLabelValues(s.Key, d.Addr, d.Port)
 			gauge(ch, descActive, float64(d.ActiveConns), l...)
 			gauge(ch, descInactive, float64(d.InactConns), l...)
 			gauge(ch, descWeight, float64(d.Weight), l...)
-			counter(ch, descBConns, d.Stats.Conns, l...)
-			counter(ch, descBInPkts, d.Stats.InPkts, l...)
-			counter(ch, descBInBytes, d.Stats.InBytes, l...)
-			counter(ch, descBOutPkts, d.Stats.OutPkts, l...)
-			counter(ch, descBOutBytes, d.Stats.OutBytes, l...)
+			collectStats(ch, &d.Stats, l, descBConns, descBInPkts, descBInBytes, descBOutPkts, descBOutBytes)
 		}
 	}
+}
+
+// collectStats emits the five counters of st under descs (connections,
+// incoming packets and bytes, outgoing packets and bytes).
+func collectStats(ch chan<- prometheus.Metric, st *api.Stats, labels []string, conns, inPkts, inBytes, outPkts, outBytes *prometheus.Desc) {
+	counter(ch, conns, st.Conns, labels...)
+	counter(ch, inPkts, st.InPkts, labels...)
+	counter(ch, inBytes, st.InBytes, labels...)
+	counter(ch, outPkts, st.OutPkts, labels...)
+	counter(ch, outBytes, st.OutBytes, labels...)
 }
 
 func collectHealth(ch chan<- prometheus.Metric, hs []RealServerHealth) {

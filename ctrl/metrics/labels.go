@@ -24,28 +24,26 @@ type RealServerHealth struct {
 // servers it does not mention have no health series.
 type HealthSource func() []RealServerHealth
 
-// backendLabelValues returns the values of [BackendLabels] for real server
-// (addr, port) of service k, formatted as node_exporter formats what it
-// reads from /proc/net/ip_vs: Go's IP text for the addresses, decimal
-// ports, TCP/UDP/SCTP, and for firewall-mark services an empty local
-// address, local port 0, proto FWM and the mark as %08X.
-func backendLabelValues(k api.ServiceKey, addr netip.Addr, port uint16) []string {
+// ServiceLabels are the labels of xlvs' per-service series: node_exporter's
+// backend labels without the real server's.
+var ServiceLabels = []string{"local_address", "local_port", "proto", "local_mark"}
+
+// serviceLabelValues returns the values of [ServiceLabels] for service k,
+// formatted as node_exporter formats what it reads from /proc/net/ip_vs:
+// Go's IP text for the address, a decimal port, TCP/UDP/SCTP, and for
+// firewall-mark services an empty local address, local port 0, proto FWM
+// and the mark as %08X.
+func serviceLabelValues(k api.ServiceKey) []string {
 	if k.FWMark != 0 {
-		return []string{"", "0", addr.Unmap().String(), strconv.Itoa(int(port)), "FWM", fmt.Sprintf("%08X", k.FWMark)}
+		return []string{"", "0", "FWM", fmt.Sprintf("%08X", k.FWMark)}
 	}
-	return []string{k.Addr.Unmap().String(), strconv.Itoa(int(k.Port)), addr.Unmap().String(), strconv.Itoa(int(port)), ProtoName(k.Protocol), ""}
+	return []string{k.Addr.Unmap().String(), strconv.Itoa(int(k.Port)), api.ProtoName(k.Protocol), ""}
 }
 
-// ProtoName returns the protocol name /proc/net/ip_vs prints: TCP, UDP,
-// SCTP, or IP_n for anything else.
-func ProtoName(p uint16) string {
-	switch p {
-	case api.ProtoTCP:
-		return "TCP"
-	case api.ProtoUDP:
-		return "UDP"
-	case api.ProtoSCTP:
-		return "SCTP"
-	}
-	return "IP_" + strconv.Itoa(int(p))
+// backendLabelValues returns the values of [BackendLabels] for real server
+// (addr, port) of service k, formatted as [serviceLabelValues] does, with
+// the real server's address and decimal port.
+func backendLabelValues(k api.ServiceKey, addr netip.Addr, port uint16) []string {
+	s := serviceLabelValues(k)
+	return []string{s[0], s[1], addr.Unmap().String(), strconv.Itoa(int(port)), s[2], s[3]}
 }

@@ -222,9 +222,9 @@ func TestCountersAndStats(t *testing.T) {
 	h.ok(destReq(api.OpAddDest, k, dr("198.18.1.2", 80, 1)))
 	s1 := destSlot(t, h.last(), k, "198.18.1.1", 80)
 	s2 := destSlot(t, h.last(), k, "198.18.1.2", 80)
-	h.st.set(s1, engine.DestStats{ActiveConns: 3, InactConns: 4, Conns: 10, InPkts: 100, InBytes: 1000, OutPkts: 90, OutBytes: 9000})
-	h.st.set(s2, engine.DestStats{ActiveConns: 1, Conns: 5, InPkts: 50, InBytes: 500})
-	h.st.setSvc(snapService(t, h.last(), k).ID, engine.ServiceStats{Conns: 15, InPkts: 150, OutPkts: 90, InBytes: 1500, OutBytes: 9000})
+	h.st.SetDest(s1, engine.DestStats{ActiveConns: 3, InactConns: 4, Conns: 10, InPkts: 100, InBytes: 1000, OutPkts: 90, OutBytes: 9000})
+	h.st.SetDest(s2, engine.DestStats{ActiveConns: 1, Conns: 5, InPkts: 50, InBytes: 500})
+	h.st.SetService(snapService(t, h.last(), k).ID, engine.ServiceStats{Conns: 15, InPkts: 150, OutPkts: 90, InBytes: 1500, OutBytes: 9000})
 
 	svc := h.ok(&api.Request{Op: api.OpGetService, Service: &api.Service{Key: k}}).Services[0]
 	d2, d1 := svc.Dests[0], svc.Dests[1]

@@ -57,12 +57,15 @@ func (e *estimator) read(out *api.Stats) {
 
 // Estimate runs one tick of the rate estimator over every service and
 // real server. [Model.RunEstimator] calls it every [EstimatorInterval];
-// tests call it directly. Deleted real servers in the trash are not
+// tests call it directly. The director's totals are estimated too, as
+// the kernel's tot_stats are. Deleted real servers in the trash are not
 // estimated (IPVS stops their estimator); one taken back resumes from its
 // counters, which did not move meanwhile.
 func (m *Model) Estimate() {
+	tot := m.totalCounts()
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.tot.est.sample(tot)
 	for _, s := range m.svcs {
 		s.st.est.sample(m.svcCounts(s))
 		for _, d := range s.dests {

@@ -11,8 +11,8 @@ import (
 	"github.com/xlvs/xlvs/ctrl/api"
 	"github.com/xlvs/xlvs/ctrl/model"
 	"github.com/xlvs/xlvs/ctrl/netinfo"
-	"github.com/xlvs/xlvs/dataplane/engine"
 	"github.com/xlvs/xlvs/dataplane/snapshot"
+	"github.com/xlvs/xlvs/internal/fakedp"
 )
 
 // fakeNextHops is an in-memory resolver: Lookup answers from a map the test
@@ -57,47 +57,12 @@ func (f *fakeNextHops) lastWatch() []netip.Addr {
 	return w
 }
 
-// fakeStats is the dataplane's per-slot counters, set by the test.
-type fakeStats struct {
-	mu    sync.Mutex
-	slots map[uint32]engine.DestStats
-	svcs  map[uint32]engine.ServiceStats
-}
-
-func newFakeStats() *fakeStats {
-	return &fakeStats{slots: map[uint32]engine.DestStats{}, svcs: map[uint32]engine.ServiceStats{}}
-}
-
-func (f *fakeStats) ServiceStats(slot uint32) engine.ServiceStats {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.svcs[slot]
-}
-
-func (f *fakeStats) setSvc(slot uint32, st engine.ServiceStats) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.svcs[slot] = st
-}
-
-func (f *fakeStats) DestStats(slot uint32) engine.DestStats {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.slots[slot]
-}
-
-func (f *fakeStats) set(slot uint32, st engine.DestStats) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.slots[slot] = st
-}
-
 // harness is a model wired to fakes, keeping every published snapshot.
 type harness struct {
 	t     *testing.T
 	m     *model.Model
 	nh    *fakeNextHops
-	st    *fakeStats
+	st    *fakedp.Plane
 	mu    sync.Mutex
 	snaps []*snapshot.Snapshot
 }
@@ -110,11 +75,12 @@ var testLinks = []snapshot.Link{
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	h := &harness{t: t, nh: newFakeNextHops(), st: newFakeStats()}
+	h := &harness{t: t, nh: newFakeNextHops(), st: fakedp.New()}
 	h.m = model.New(model.Config{
 		Links:       testLinks,
 		NextHops:    h.nh,
 		Stats:       h.st,
+		Conns:       h.st,
 		Publish:     h.publish,
 		ConnTabSize: 4096,
 	})
@@ -122,6 +88,7 @@ func newHarness(t *testing.T) *harness {
 }
 
 func (h *harness) publish(s *snapshot.Snapshot) {
+	h.st.Publish(s)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.snaps = append(h.snaps, s)

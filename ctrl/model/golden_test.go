@@ -155,7 +155,7 @@ func loadScenario(t *testing.T) *harness {
 	// The dataplane counts each packet for its real server and its service.
 	sums := map[uint32]engine.ServiceStats{}
 	for _, s := range scenarioStats {
-		h.st.set(destSlot(t, h.last(), s.svc, s.addr, s.port), s.st)
+		h.st.SetDest(destSlot(t, h.last(), s.svc, s.addr, s.port), s.st)
 		slot := snapService(t, h.last(), s.svc).ID
 		x := sums[slot]
 		x.Conns += s.st.Conns
@@ -166,7 +166,7 @@ func loadScenario(t *testing.T) *harness {
 		sums[slot] = x
 	}
 	for slot, x := range sums {
-		h.st.setSvc(slot, x)
+		h.st.SetService(slot, x)
 	}
 	return h
 }

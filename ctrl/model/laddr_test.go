@@ -8,6 +8,7 @@ import (
 	"github.com/xlvs/xlvs/ctrl/api"
 	"github.com/xlvs/xlvs/ctrl/model"
 	"github.com/xlvs/xlvs/dataplane/snapshot"
+	"github.com/xlvs/xlvs/internal/fakedp"
 )
 
 func laddrReq(op api.Op, k api.ServiceKey, addr, ifname string) *api.Request {
@@ -18,9 +19,9 @@ func laddrReq(op api.Op, k api.ServiceKey, addr, ifname string) *api.Request {
 	return req
 }
 
-// laddrStats adds per-local-address counters to fakeStats.
+// laddrStats adds per-local-address counters to the fake dataplane.
 type laddrStats struct {
-	*fakeStats
+	*fakedp.Plane
 	mu    sync.Mutex
 	conns map[uint32]uint64
 }
@@ -40,8 +41,8 @@ func (l *laddrStats) set(slot uint32, n uint64) {
 // laddrHarness is a harness whose stats report local address counters and
 // whose interface names resolve from a table.
 func laddrHarness(t *testing.T) (*harness, *laddrStats) {
-	h := &harness{t: t, nh: newFakeNextHops(), st: newFakeStats()}
-	ls := &laddrStats{fakeStats: h.st, conns: map[uint32]uint64{}}
+	h := &harness{t: t, nh: newFakeNextHops(), st: fakedp.New()}
+	ls := &laddrStats{Plane: h.st, conns: map[uint32]uint64{}}
 	h.m = model.New(model.Config{
 		Links: testLinks, NextHops: h.nh, Stats: ls, Publish: h.publish,
 		IfIndex: func(name string) int { return map[string]int{"dpdk0": 5, "dpdk1": 7, "other": 9}[name] },

@@ -68,6 +68,8 @@ type Model struct {
 	gen      uint64
 
 	fnat laddrs // FULLNAT local addresses (laddr.go)
+
+	tot statsState // the director's totals (totals.go)
 }
 
 type service struct {
@@ -97,6 +99,7 @@ func New(cfg Config) *Model {
 		dstSlots: newSlots(snapshot.MaxDests),
 		timeouts: conntrack.DefaultTimeouts(),
 	}
+	m.tot.reset(m.totalCounts())
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.publishLocked()

@@ -151,7 +151,7 @@ func TestDeletedDestKeptForTemplates(t *testing.T) {
 	h.ok(&api.Request{Op: api.OpAddService, Service: &api.Service{Key: k, Scheduler: "rr", Flags: api.SvcPersistent}})
 	h.ok(destReq(api.OpAddDest, k, dr("198.18.1.1", 80, 1)))
 	slot := destSlot(t, h.last(), k, "198.18.1.1", 80)
-	h.st.set(slot, engine.DestStats{PersistConns: 1})
+	h.st.SetDest(slot, engine.DestStats{PersistConns: 1})
 	if l := h.list(); l[0].Dests[0].PersistConns != 1 || l[0].Timeout != 360 {
 		t.Errorf("listing: %+v", l[0])
 	}
@@ -159,7 +159,7 @@ func TestDeletedDestKeptForTemplates(t *testing.T) {
 	if d, ok := inSnapshot(h.last(), slot); !ok || d.Available {
 		t.Fatalf("deleted server with templates: in snapshot %v, %+v", ok, d)
 	}
-	h.st.set(slot, engine.DestStats{})
+	h.st.SetDest(slot, engine.DestStats{})
 	h.m.Refresh()
 	if _, ok := inSnapshot(h.last(), slot); ok {
 		t.Errorf("slot not reclaimed once its templates expired")

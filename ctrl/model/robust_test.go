@@ -9,6 +9,7 @@ import (
 
 	"github.com/xlvs/xlvs/ctrl/api"
 	"github.com/xlvs/xlvs/ctrl/model"
+	"github.com/xlvs/xlvs/internal/fakedp"
 )
 
 func TestGarbageRequests(t *testing.T) {
@@ -70,7 +71,7 @@ func FuzzDo(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	m := model.New(model.Config{Stats: newFakeStats(), NextHops: newFakeNextHops()})
+	m := model.New(model.Config{Stats: fakedp.New(), NextHops: newFakeNextHops()})
 	f.Fuzz(func(t *testing.T, line string) {
 		var req api.Request
 		if json.Unmarshal([]byte(line), &req) != nil {

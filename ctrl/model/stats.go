@@ -18,7 +18,8 @@ import (
 //
 // -Z (OpZero) sets the baseline to the current counters and restarts the
 // rate estimator from them, exactly as ip_vs_zero_stats does: the user and
-// the estimator see the same thing as with zeroed counters.
+// the estimator see the same thing as with zeroed counters. -Z of all
+// services also zeroes the director's totals (totals.go).
 
 // counts are the cumulative counters of one service or real server.
 type counts struct {
@@ -108,6 +109,7 @@ func (m *Model) zeroLocked(in *api.Service) *api.Error {
 		for _, s := range m.svcs {
 			m.zeroService(s)
 		}
+		m.tot.reset(m.totalCounts()) // ip_vs_zero_all zeroes tot_stats too
 		m.cfg.Log.Info("counters zeroed")
 		return nil
 	}

@@ -4,12 +4,10 @@ import (
 	"context"
 	"net/netip"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/xlvs/xlvs/ctrl/api"
-	"github.com/xlvs/xlvs/ctrl/model"
 	"github.com/xlvs/xlvs/dataplane/conntrack"
 	"github.com/xlvs/xlvs/dataplane/engine"
 )
@@ -31,9 +29,9 @@ func (h *harness) service(k api.ServiceKey) api.Service {
 
 func TestServiceTotalsSurviveDeletedServers(t *testing.T) {
 	h, k, svc, d1, d2 := statsHarness(t)
-	h.st.set(d1, engine.DestStats{Conns: 10, InPkts: 100, InBytes: 1000})
-	h.st.set(d2, engine.DestStats{Conns: 5, InPkts: 50, InBytes: 500})
-	h.st.setSvc(svc, engine.ServiceStats{Conns: 15, InPkts: 150, InBytes: 1500})
+	h.st.SetDest(d1, engine.DestStats{Conns: 10, InPkts: 100, InBytes: 1000})
+	h.st.SetDest(d2, engine.DestStats{Conns: 5, InPkts: 50, InBytes: 500})
+	h.st.SetService(svc, engine.ServiceStats{Conns: 15, InPkts: 150, InBytes: 1500})
 	h.ok(destReq(api.OpDelDest, k, dr("198.18.1.2", 80, 0)))
 	if got := h.service(k).Stats; got != (api.Stats{Conns: 15, InPkts: 150, InBytes: 1500}) {
 		t.Errorf("service after deleting a real server: %+v, want its totals unchanged", got)
@@ -42,8 +40,8 @@ func TestServiceTotalsSurviveDeletedServers(t *testing.T) {
 
 func TestReusedSlotsStartFromZero(t *testing.T) {
 	h, k, svc, d1, _ := statsHarness(t)
-	h.st.set(d1, engine.DestStats{Conns: 10, InPkts: 100, InBytes: 1000})
-	h.st.setSvc(svc, engine.ServiceStats{Conns: 15, InPkts: 150, InBytes: 1500})
+	h.st.SetDest(d1, engine.DestStats{Conns: 10, InPkts: 100, InBytes: 1000})
+	h.st.SetService(svc, engine.ServiceStats{Conns: 15, InPkts: 150, InBytes: 1500})
 	h.ok(&api.Request{Op: api.OpDelService, Service: &api.Service{Key: k}})
 	h.m.Refresh() // the real servers have no connections: slots reclaimed
 	k2 := tcp("198.18.0.2", 80)
@@ -56,7 +54,7 @@ func TestReusedSlotsStartFromZero(t *testing.T) {
 	if got.Stats != (api.Stats{}) || got.Dests[0].Stats != (api.Stats{}) {
 		t.Errorf("new service on a reused slot lists %+v / %+v, want zeros", got.Stats, got.Dests[0].Stats)
 	}
-	h.st.setSvc(svc, engine.ServiceStats{Conns: 16, InPkts: 151, InBytes: 1600})
+	h.st.SetService(svc, engine.ServiceStats{Conns: 16, InPkts: 151, InBytes: 1600})
 	if got := h.service(k2).Stats; got != (api.Stats{Conns: 1, InPkts: 1, InBytes: 100}) {
 		t.Errorf("after one more connection: %+v", got)
 	}
@@ -64,7 +62,7 @@ func TestReusedSlotsStartFromZero(t *testing.T) {
 
 func TestTrashedServerKeepsItsCounters(t *testing.T) {
 	h, k, _, d1, _ := statsHarness(t)
-	h.st.set(d1, engine.DestStats{ActiveConns: 1, Conns: 10, InPkts: 100})
+	h.st.SetDest(d1, engine.DestStats{ActiveConns: 1, Conns: 10, InPkts: 100})
 	h.ok(destReq(api.OpDelDest, k, dr("198.18.1.1", 80, 0)))
 	h.ok(destReq(api.OpAddDest, k, dr("198.18.1.1", 80, 1)))
 	for _, d := range h.service(k).Dests {
@@ -80,11 +78,11 @@ func TestZero(t *testing.T) {
 	h.ok(svcReq(api.OpAddService, k2, "rr"))
 	h.ok(destReq(api.OpAddDest, k2, dr("198.18.1.3", 53, 1)))
 	svc2, d3 := snapService(t, h.last(), k2).ID, destSlot(t, h.last(), k2, "198.18.1.3", 53)
-	h.st.set(d1, engine.DestStats{ActiveConns: 2, InactConns: 1, Conns: 10, InPkts: 100, InBytes: 1000})
-	h.st.set(d2, engine.DestStats{Conns: 5, InPkts: 50, InBytes: 500})
-	h.st.setSvc(svc, engine.ServiceStats{Conns: 15, InPkts: 150, InBytes: 1500})
-	h.st.set(d3, engine.DestStats{Conns: 1, InPkts: 1, InBytes: 60})
-	h.st.setSvc(svc2, engine.ServiceStats{Conns: 1, InPkts: 1, InBytes: 60})
+	h.st.SetDest(d1, engine.DestStats{ActiveConns: 2, InactConns: 1, Conns: 10, InPkts: 100, InBytes: 1000})
+	h.st.SetDest(d2, engine.DestStats{Conns: 5, InPkts: 50, InBytes: 500})
+	h.st.SetService(svc, engine.ServiceStats{Conns: 15, InPkts: 150, InBytes: 1500})
+	h.st.SetDest(d3, engine.DestStats{Conns: 1, InPkts: 1, InBytes: 60})
+	h.st.SetService(svc2, engine.ServiceStats{Conns: 1, InPkts: 1, InBytes: 60})
 
 	h.refused(&api.Request{Op: api.OpZero, Service: &api.Service{Key: tcp("198.18.0.9", 80)}}, api.CodeNoService, "No such service")
 	h.ok(&api.Request{Op: api.OpZero, Service: &api.Service{Key: k}})
@@ -98,7 +96,7 @@ func TestZero(t *testing.T) {
 	if s2 := h.service(k2); s2.Stats.InBytes != 60 || s2.Dests[0].Stats.InBytes != 60 {
 		t.Errorf("-Z of one service zeroed another: %+v", s2.Stats)
 	}
-	h.st.setSvc(svc, engine.ServiceStats{Conns: 17, InPkts: 160, InBytes: 1700})
+	h.st.SetService(svc, engine.ServiceStats{Conns: 17, InPkts: 160, InBytes: 1700})
 	if got := h.service(k).Stats; got != (api.Stats{Conns: 2, InPkts: 10, InBytes: 200}) {
 		t.Errorf("counting after -Z: %+v", got)
 	}
@@ -118,7 +116,7 @@ func TestEstimator(t *testing.T) {
 	tick := func() {
 		c.Conns += 2000
 		c.InBytes += 300000
-		h.st.setSvc(svc, c)
+		h.st.SetService(svc, c)
 		h.m.Estimate()
 	}
 	tick()
@@ -169,36 +167,22 @@ func TestSetTimeouts(t *testing.T) {
 		"Invalid operation.  Possibly wrong module version, address not unicast, ...")
 }
 
-// fakeConns is a dataplane connection listing.
-type fakeConns struct {
-	mu    sync.Mutex
-	conns []engine.ConnInfo
-}
-
-func (f *fakeConns) ListConns(context.Context) ([]engine.ConnInfo, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]engine.ConnInfo(nil), f.conns...), nil
-}
-
 func TestListConns(t *testing.T) {
-	fc := &fakeConns{}
-	h := &harness{t: t, nh: newFakeNextHops(), st: newFakeStats()}
-	h.m = model.New(model.Config{Stats: h.st, NextHops: h.nh, Publish: h.publish, Conns: fc})
+	h := newHarness(t)
 	k := tcp("198.18.0.1", 80)
 	h.ok(svcReq(api.OpAddService, k, "rr"))
 	h.ok(destReq(api.OpAddDest, k, dr("198.18.1.1", 80, 1)))
 	h.ok(destReq(api.OpAddDest, k, dr("198.18.1.2", 80, 1)))
 	svc, d1, d2 := snapService(t, h.last(), k).ID, destSlot(t, h.last(), k, "198.18.1.1", 80), destSlot(t, h.last(), k, "198.18.1.2", 80)
 	cl, vip := netip.MustParseAddr("198.19.0.1"), netip.MustParseAddr("198.18.0.1")
-	fc.conns = []engine.ConnInfo{
+	h.st.SetConns([]engine.ConnInfo{
 		{Proto: 6, Client: cl, CPort: 40000, Virtual: vip, VPort: 80, Dest: d1, Service: svc, State: conntrack.StateEstablished, Expires: 899*time.Second + 999*time.Millisecond},
 		{Proto: 6, Client: cl, CPort: 40001, Virtual: vip, VPort: 80, Dest: d2, Service: svc, State: conntrack.StateFinWait, Expires: 500 * time.Millisecond},
 		{Proto: 6, Client: cl, CPort: 0, Virtual: vip, VPort: 80, Dest: d1, Service: svc, State: conntrack.StateNone, Expires: 359 * time.Second, Flags: conntrack.FlagTemplate},
 		{Proto: 6, Client: cl, CPort: 1, Virtual: vip, VPort: 80, Dest: 9999, Service: svc, State: conntrack.StateSynRecv, Expires: time.Second},
-	}
+	})
 	// A deleted real server keeps its connections: listed with its address.
-	h.st.set(d2, engine.DestStats{InactConns: 1})
+	h.st.SetDest(d2, engine.DestStats{InactConns: 1})
 	h.ok(destReq(api.OpDelDest, k, dr("198.18.1.2", 80, 0)))
 	got := h.ok(&api.Request{Op: api.OpListConns}).Conns
 	rs1, rs2 := netip.MustParseAddr("198.18.1.1"), netip.MustParseAddr("198.18.1.2")

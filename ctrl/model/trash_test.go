@@ -28,7 +28,7 @@ func TestDeletedDestStaysWhileConnected(t *testing.T) {
 	a := destSlot(t, h.last(), k, "198.18.1.1", 80)
 	b := destSlot(t, h.last(), k, "198.18.1.2", 80)
 	svcID := snapService(t, h.last(), k).ID
-	h.st.set(a, engine.DestStats{ActiveConns: 2, InactConns: 1})
+	h.st.SetDest(a, engine.DestStats{ActiveConns: 2, InactConns: 1})
 
 	h.ok(destReq(api.OpDelDest, k, dr("198.18.1.1", 80, 0)))
 	s := h.last()
@@ -67,7 +67,7 @@ func TestDeletedDestStaysWhileConnected(t *testing.T) {
 	if _, ok := inSnapshot(h.last(), a); !ok {
 		t.Fatal("deleted again with connections: gone from the snapshot")
 	}
-	h.st.set(a, engine.DestStats{})
+	h.st.SetDest(a, engine.DestStats{})
 	h.m.Refresh()
 	if d, ok := inSnapshot(h.last(), a); ok {
 		t.Fatalf("no connection left, Refresh ran: slot %d still holds %+v", a, d)
@@ -105,8 +105,8 @@ func TestDeletedServiceDestsInTrash(t *testing.T) {
 	h.ok(destReq(api.OpAddDest, other, dr("198.18.1.9", 80, 1)))
 	a := destSlot(t, h.last(), k, "198.18.1.1", 80)
 	o := destSlot(t, h.last(), other, "198.18.1.9", 80)
-	h.st.set(a, engine.DestStats{InactConns: 1})
-	h.st.set(o, engine.DestStats{ActiveConns: 1})
+	h.st.SetDest(a, engine.DestStats{InactConns: 1})
+	h.st.SetDest(o, engine.DestStats{ActiveConns: 1})
 
 	h.ok(svcReq(api.OpDelService, k, ""))
 	if d, ok := inSnapshot(h.last(), a); !ok || d.Available {
@@ -134,8 +134,8 @@ func TestDeletedServiceDestsInTrash(t *testing.T) {
 			t.Errorf("after flush, connected slot %d: %v %+v", slot, ok, d)
 		}
 	}
-	h.st.set(a, engine.DestStats{})
-	h.st.set(o, engine.DestStats{})
+	h.st.SetDest(a, engine.DestStats{})
+	h.st.SetDest(o, engine.DestStats{})
 	h.m.Refresh()
 	for _, slot := range []uint32{a, o} {
 		if d, ok := inSnapshot(h.last(), slot); ok {

@@ -3,6 +3,7 @@ package engine
 import (
 	"sync/atomic"
 
+	"github.com/xlvs/xlvs/dataplane/conntrack"
 	"github.com/xlvs/xlvs/dataplane/verdict"
 )
 
@@ -12,6 +13,7 @@ type counter struct{ v atomic.Uint64 }
 
 func (c *counter) add(n uint64) { c.v.Store(c.v.Load() + n) }
 func (c *counter) inc()         { c.v.Store(c.v.Load() + 1) }
+func (c *counter) dec()         { c.v.Store(c.v.Load() - 1) }
 func (c *counter) load() uint64 { return c.v.Load() }
 func (c *counter) set(n uint64) { c.v.Store(n) }
 
@@ -29,6 +31,11 @@ type Counters struct {
 	ConnCapacity uint64
 	Batches      uint64
 	Drops        [verdict.NumReasons]uint64
+	// ConnStates counts the entries of the connection table by state,
+	// indexed by conntrack.State; they add up to Conns. Like Conns and
+	// ipvsadm's ActiveConn/InActConn, an entry counts until the expiry
+	// sweep removes it.
+	ConnStates [conntrack.NumStates]uint64
 }
 
 type workerCounters struct {
@@ -37,6 +44,7 @@ type workerCounters struct {
 	connsCreated, connsExpired, conns      counter
 	batches                                counter
 	drops                                  [verdict.NumReasons]counter
+	states                                 [conntrack.NumStates]counter
 	_                                      [64]byte
 }
 
@@ -53,6 +61,9 @@ func (c *workerCounters) snapshot(out *Counters) {
 	out.Batches += c.batches.load()
 	for i := range c.drops {
 		out.Drops[i] += c.drops[i].load()
+	}
+	for i := range c.states {
+		out.ConnStates[i] += c.states[i].load()
 	}
 }
 

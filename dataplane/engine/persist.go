@@ -101,6 +101,7 @@ func (w *Worker) schedPersist(svc *snapshot.Service, m *packet.Meta, now int64) 
 	t.Dest, t.Service = slot, svc.ID
 	t.Flags = conntrack.FlagTemplate
 	t.State = conntrack.StateNone
+	w.c.states[t.State].inc()
 	w.ct.Touch(ti, now, svc.PersistTimeout)
 	w.tmplGen++
 	w.links[ti] = persistLink{gen: w.tmplGen, deadline: t.Expires}
@@ -180,6 +181,7 @@ func (w *Worker) holdTemplate(idx int32, e *conntrack.Entry, now int64) {
 // replaced or one-packet): a template's persistent count, or a
 // connection's active or inactive count and its template's control count.
 func (w *Worker) release(e *conntrack.Entry, now int64) {
+	w.c.states[e.State].dec()
 	if e.Flags&conntrack.FlagTemplate != 0 {
 		c := &w.dest[e.Dest].persist
 		c.set(c.load() - 1)
@@ -221,6 +223,7 @@ func (w *Worker) releaseOnePacket(now int64) {
 	w.ops = -1
 	e := w.ct.At(idx)
 	w.countConn(e.Dest, e.State.Active(), -1) // never linked to a template
+	w.c.states[e.State].dec()
 	w.ct.Delete(idx)
 	w.c.connsExpired.inc()
 }

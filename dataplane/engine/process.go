@@ -113,6 +113,7 @@ func (w *Worker) newConn(svc *snapshot.Service, key *conntrack.Key, m *packet.Me
 		ti = -1     // and never holds its template
 	}
 	w.linkConn(idx, ti)
+	w.c.states[e.State].inc()
 	w.countConn(slot, false, +1)
 	w.dest[slot].conns.inc()
 	w.svc[svc.ID].conns.inc()

@@ -150,9 +150,12 @@ func (w *Worker) countConn(slot uint32, active bool, delta int) {
 }
 
 // setState moves connection e to state ns, keeping the destination's
-// active/inactive counts in step, and re-arms its timer.
+// active/inactive counts and the worker's per-state counts in step, and
+// re-arms its timer.
 func (w *Worker) setState(idx int32, e *conntrack.Entry, ns conntrack.State, now int64) {
 	if ns != e.State {
+		w.c.states[e.State].dec()
+		w.c.states[ns].inc()
 		if was, is := e.State.Active(), ns.Active(); was != is {
 			w.countConn(e.Dest, was, -1)
 			w.countConn(e.Dest, is, +1)
