@@ -39,7 +39,6 @@ import (
 var missingFeatures = map[string]string{
 	"persistence is not supported by xlvs yet":             "persistence -p/-M (branch persist)",
 	"firewall-mark services are not supported by xlvs yet": "firewall-mark services -f (branch persist)",
-	"GRE tunnelling is not supported by xlvs yet":          "GRE tunnels --tun-type gre (no branch yet)",
 	"SCTP services are not supported by xlvs yet":          "SCTP services (no branch yet)",
 	"one-packet scheduling is not supported by xlvs yet":   "one-packet scheduling -o (no branch yet)",
 }

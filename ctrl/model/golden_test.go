@@ -271,7 +271,6 @@ func TestIpvsadmErrors(t *testing.T) {
 		{"-A -u 198.18.0.3:53 -o", 255, "one-packet scheduling is not supported by xlvs yet"},
 		{"-A -f 1 -s rr", 255, "firewall-mark services are not supported by xlvs yet"},
 		{"-A --sctp-service 198.18.0.3:3868", 255, "SCTP services are not supported by xlvs yet"},
-		{"-a -t 198.18.0.1:80 -r 198.18.1.7 -i --tun-type gre", 255, "GRE tunnelling is not supported by xlvs yet"},
 	}
 	for _, c := range cases {
 		t.Run(c.args, func(t *testing.T) {
