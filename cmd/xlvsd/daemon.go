@@ -91,6 +91,7 @@ func start(o *options, log *slog.Logger) (d *daemon, err error) {
 	}
 	cfg := engine.DefaultConfig()
 	cfg.ConnCapacity = o.connMax
+	cfg.ReplyCapacity = o.natConnMax
 	cfg.CPUs = o.cpus
 	if d.eng, err = engine.New(cfg, ports); err != nil {
 		return nil, err

@@ -52,5 +52,6 @@ const (
 	ICMPNotError                       // icmp-not-error
 	ICMPBadQuote                       // icmp-bad-quote
 	ICMPNoConnection                   // icmp-no-connection
+	ReplyTableFull                     // reply-table-full
 	NumReasons                         // (count)
 )
