@@ -66,6 +66,9 @@ func start(o *options, log *slog.Logger) (d *daemon, err error) {
 	if d.steer, err = bpf.Load(); err != nil {
 		return nil, fmt.Errorf("load XDP program: %w", err)
 	}
+	if err := d.watchOwnAddrs(); err != nil {
+		return nil, err
+	}
 	ifindexes := make([]int, len(d.links))
 	for i, l := range d.links {
 		ifindexes[i] = l.IfIndex

@@ -44,7 +44,8 @@ const (
 	steerReasonREASON_STEER_IRREGULAR    steerReason = 10
 	steerReasonREASON_STEER_NAT_REPLY    steerReason = 11
 	steerReasonREASON_STEER_ICMP_ERROR   steerReason = 12
-	steerReasonREASON_MAX                steerReason = 13
+	steerReasonREASON_PASS_OWN_ADDR      steerReason = 13
+	steerReasonREASON_MAX                steerReason = 14
 )
 
 type steerVipKey struct {
@@ -59,6 +60,7 @@ const (
 	steerMapCounters   = "counters"
 	steerMapIfslots    = "ifslots"
 	steerMapNatSources = "nat_sources"
+	steerMapOwnAddrs   = "own_addrs"
 	steerMapServices   = "services"
 	steerMapVips       = "vips"
 	steerMapXsks       = "xsks"
@@ -117,6 +119,7 @@ type steerMapSpecs struct {
 	Counters   *ebpf.MapSpec `ebpf:"counters"`
 	Ifslots    *ebpf.MapSpec `ebpf:"ifslots"`
 	NatSources *ebpf.MapSpec `ebpf:"nat_sources"`
+	OwnAddrs   *ebpf.MapSpec `ebpf:"own_addrs"`
 	Services   *ebpf.MapSpec `ebpf:"services"`
 	Vips       *ebpf.MapSpec `ebpf:"vips"`
 	Xsks       *ebpf.MapSpec `ebpf:"xsks"`
@@ -151,6 +154,7 @@ type steerMaps struct {
 	Counters   *ebpf.Map `ebpf:"counters"`
 	Ifslots    *ebpf.Map `ebpf:"ifslots"`
 	NatSources *ebpf.Map `ebpf:"nat_sources"`
+	OwnAddrs   *ebpf.Map `ebpf:"own_addrs"`
 	Services   *ebpf.Map `ebpf:"services"`
 	Vips       *ebpf.Map `ebpf:"vips"`
 	Xsks       *ebpf.Map `ebpf:"xsks"`
@@ -161,6 +165,7 @@ func (m *steerMaps) Close() error {
 		m.Counters,
 		m.Ifslots,
 		m.NatSources,
+		m.OwnAddrs,
 		m.Services,
 		m.Vips,
 		m.Xsks,
