@@ -3,7 +3,7 @@
 // and undoes it exactly. It replaces the hand-written lvs_dr_rs.sh scripts.
 //
 //	xlvs-rs up --vip ADDR [--vip ADDR...] --mode dr|tun [--dev IFNAME]
-//	           [--tun-type ipip|gue --tun-port N] [--decap auto|bpf|kernel] [--state FILE]
+//	           [--tun-type ipip|gue|gre [--tun-port N]] [--decap auto|bpf|kernel] [--state FILE]
 //	xlvs-rs down [--state FILE]
 //	xlvs-rs status [--state FILE]
 //
@@ -18,7 +18,8 @@
 // auto), else (--decap bpf, or auto without the modules) with a tc-BPF
 // program on DEV's clsact ingress hook (package dataplane/decap). IPIP
 // (protocols 4 and 41) is always decapsulated in TUN mode; --tun-type gue
-// adds GUE on UDP port --tun-port.
+// adds GUE on UDP port --tun-port, --tun-type gre adds GRE (protocol 47,
+// with or without the checksum IPVS's --tun-csum adds).
 //
 // up records every change it makes — previous sysctl values, the addresses
 // it added, the qdisc and filter it created — in the state file (default

@@ -224,9 +224,9 @@ func TestTunnelModeDeliversToTheVIPAndDownRestores(t *testing.T) {
 		"net.ipv4.conf.eth0.rp_filter = 2 (was 1)",
 		"decapsulator: attached to eth0 (tc clsact ingress, filter xlvs-decap pref 49374 handle 1",
 		"tunnels: IPIP, GUE on UDP port 6080",
-		"decap-ipip 5, decap-gue 4)",
+		"decap-ipip 5, decap-gue 4, decap-gre 0)",
 		"pass-not-vip 1,",
-		"dropped      2 (drop-malformed 2, drop-adjust-failed 0)",
+		"dropped      2 (drop-malformed 2, drop-adjust-failed 0, drop-bad-checksum 0)",
 	} {
 		if !strings.Contains(status, want) {
 			t.Errorf("status lacks %q:\n%s", want, status)

@@ -25,7 +25,7 @@ var (
 
 const usageText = `usage:
   xlvs-rs up --vip ADDR [--vip ADDR...] --mode dr|tun [--dev IFNAME]
-             [--tun-type ipip|gue --tun-port N] [--decap auto|bpf|kernel] [--state FILE]
+             [--tun-type ipip|gue|gre [--tun-port N]] [--decap auto|bpf|kernel] [--state FILE]
   xlvs-rs down [--state FILE]
   xlvs-rs status [--state FILE]
 `

@@ -37,7 +37,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"up", "--vip", "198.18.0.100", "--mode", "tun", "--tun-type", "gue", "--tun-port", "0"}, "illegal tunnel port specified"},
 		{[]string{"up", "--vip", "198.18.0.100", "--mode", "tun", "--tun-type", "gue", "--tun-port", "65536"}, "illegal tunnel port specified"},
 		{[]string{"up", "--vip", "198.18.0.100", "--mode", "tun", "--tun-type", "vxlan"}, "illegal tunnel type specified"},
-		{[]string{"up", "--vip", "198.18.0.100", "--mode", "tun", "--tun-type", "gre"}, "tunnel type gre is not supported"},
+		{[]string{"up", "--vip", "198.18.0.100", "--mode", "tun", "--tun-type", "gre", "--tun-port", "6080"}, "Illegal 'tun-port' option with the 'gre' tunnel type"},
 		{[]string{"up", "--vip", "198.18.0.100", "--mode", "tun", "--decap", "xdp"}, `invalid --decap "xdp"`},
 		{[]string{"up", "--vip", "198.18.0.100", "--mode", "dr", "extra"}, `unexpected argument "extra"`},
 		{[]string{"down", "--bogus"}, "unknown flag: --bogus"},

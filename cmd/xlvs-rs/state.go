@@ -26,7 +26,7 @@ type state struct {
 	// Mode is "dr" or "tun"; Dev the interface facing the director.
 	Mode string `json:"mode"`
 	Dev  string `json:"dev"`
-	// TunType ("ipip", "gue"), TunPort and Decap ("bpf", "kernel") in
+	// TunType ("ipip", "gue", "gre"), TunPort and Decap ("bpf", "kernel") in
 	// TUN mode.
 	TunType string `json:"tunType,omitempty"`
 	TunPort uint16 `json:"tunPort,omitempty"`

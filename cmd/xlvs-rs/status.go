@@ -122,6 +122,10 @@ func showDecap(w io.Writer, s *state) error {
 	if err != nil {
 		return err
 	}
+	gre, err := d.GRE()
+	if err != nil {
+		return err
+	}
 	c, err := d.Counters()
 	if err != nil {
 		return err
@@ -129,11 +133,14 @@ func showDecap(w io.Writer, s *state) error {
 	fmt.Fprintf(w, "decapsulator: attached to %s (tc clsact ingress, filter %s pref %d handle %d, program id %d)\n",
 		s.Dev, decap.FilterName, a.Priority, a.Handle, id)
 	fmt.Fprintf(w, "  VIPs: %v\n", vips)
+	tunnels := "IPIP"
 	if port != 0 {
-		fmt.Fprintf(w, "  tunnels: IPIP, GUE on UDP port %d\n", port)
-	} else {
-		fmt.Fprintln(w, "  tunnels: IPIP")
+		tunnels += fmt.Sprintf(", GUE on UDP port %d", port)
 	}
+	if gre {
+		tunnels += ", GRE"
+	}
+	fmt.Fprintf(w, "  tunnels: %s\n", tunnels)
 	fmt.Fprintln(w, "counters:")
 	for _, group := range []struct{ label, prefix string }{
 		{"decapsulated", "decap-"}, {"passed", "pass-"}, {"dropped", "drop-"},

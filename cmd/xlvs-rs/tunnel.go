@@ -30,11 +30,15 @@ type fouPort struct {
 }
 
 // fallbackTunnels are the devices the kernel's tunnel modules create in
-// every namespace: packets they decapsulate arrive on them.
-var fallbackTunnels = []string{"tunl0", "ip6tnl0", "sit0"}
+// every namespace: packets they decapsulate arrive on them. GRE adds
+// greTunnels.
+var (
+	fallbackTunnels = []string{"tunl0", "ip6tnl0", "sit0"}
+	greTunnels      = []string{"gre0", "ip6gre0"}
+)
 
 // chooseDecap resolves --decap: "bpf", or "kernel" when the kernel has the
-// modules the tunnel type needs (ipip; and fou for GUE).
+// modules the tunnel type needs (ipip; and fou for GUE, ip_gre for GRE).
 func chooseDecap(want, tunType string) (string, error) {
 	if want == "bpf" {
 		return "bpf", nil
@@ -56,12 +60,32 @@ func kernelMissing(tunType string) string {
 	if !kernelHasIPIP() {
 		return "ipip"
 	}
-	if tunType == "gue" {
+	switch tunType {
+	case "gue":
 		if _, err := netlink.FouFamilyId(); err != nil {
 			return "fou"
 		}
+	case "gre":
+		if !kernelHasGRE() {
+			return "ip_gre"
+		}
 	}
 	return ""
+}
+
+// kernelHasGRE reports whether the kernel can decapsulate GRE: its
+// fallback device gre0 exists, or a GRE link can be created (loading the
+// module where modules load on demand). The probe link is deleted at once.
+func kernelHasGRE() bool {
+	if _, err := netlink.LinkByName("gre0"); err == nil {
+		return true
+	}
+	probe := &netlink.Gretun{LinkAttrs: netlink.LinkAttrs{Name: "xlvsrs-probe"}}
+	if err := netlink.LinkAdd(probe); err != nil {
+		return false
+	}
+	_ = netlink.LinkDel(probe) // best effort: it was never up
+	return true
 }
 
 // kernelHasIPIP reports whether the kernel can decapsulate IPIP: its
@@ -109,7 +133,12 @@ func applyBPFDecap(vips []netip.Addr, s *state, j *journal) error {
 		// removes it.
 		s.Decapsulator = &a
 	}
-	if slices.Equal(oldVIPs, sortedAddrs(vips)) && oldPort == s.TunPort {
+	oldGRE, err := d.GRE()
+	if err != nil {
+		return err
+	}
+	gre := s.TunType == "gre"
+	if slices.Equal(oldVIPs, sortedAddrs(vips)) && oldPort == s.TunPort && oldGRE == gre {
 		return nil
 	}
 	if err := d.SetVIPs(vips); err != nil {
@@ -118,20 +147,23 @@ func applyBPFDecap(vips []netip.Addr, s *state, j *journal) error {
 	if err := d.SetGUEPort(s.TunPort); err != nil {
 		return err
 	}
-	j.did(fmt.Sprintf("decapsulator on %s: VIPs %v, GUE port %d", s.Dev, vips, s.TunPort), func() error {
+	if err := d.SetGRE(gre); err != nil {
+		return err
+	}
+	j.did(fmt.Sprintf("decapsulator on %s: VIPs %v, GUE port %d, GRE %v", s.Dev, vips, s.TunPort, gre), func() error {
 		d, _, err := decap.Find(ifindex)
 		if err != nil {
 			return err
 		}
 		defer d.Close()
-		return errors.Join(d.SetVIPs(oldVIPs), d.SetGUEPort(oldPort))
+		return errors.Join(d.SetVIPs(oldVIPs), d.SetGUEPort(oldPort), d.SetGRE(oldGRE))
 	})
 	return nil
 }
 
 // attachBPFDecap loads and attaches a new decapsulator.
 func attachBPFDecap(vips []netip.Addr, s *state, j *journal, ifindex int) error {
-	d, err := decap.Load(decap.Options{VIPs: vips, GUEPort: s.TunPort})
+	d, err := decap.Load(decap.Options{VIPs: vips, GUEPort: s.TunPort, GRE: s.TunType == "gre"})
 	if err != nil {
 		return err
 	}
@@ -144,6 +176,9 @@ func attachBPFDecap(vips []netip.Addr, s *state, j *journal, ifindex int) error 
 	what := "IPIP"
 	if s.TunPort != 0 {
 		what += fmt.Sprintf(" and GUE on UDP port %d", s.TunPort)
+	}
+	if s.TunType == "gre" {
+		what += " and GRE"
 	}
 	j.did(fmt.Sprintf("attached the tc-BPF decapsulator (%s) to %s ingress", what, s.Dev), func() error { return decap.Detach(a) })
 	return nil
@@ -162,7 +197,11 @@ func applyKernelDecap(s *state, j *journal) error {
 	if s.Kernel == nil {
 		s.Kernel = &kernelChange{}
 	}
-	for _, name := range fallbackTunnels {
+	names := fallbackTunnels
+	if s.TunType == "gre" {
+		names = append(slices.Clone(names), greTunnels...)
+	}
+	for _, name := range names {
 		link, err := netlink.LinkByName(name)
 		if err != nil {
 			continue // module not loaded: that family of tunnel is not available
@@ -176,7 +215,7 @@ func applyKernelDecap(s *state, j *journal) error {
 			}
 			j.did("set "+name+" up", func() error { return netlink.LinkSetDown(link) })
 		}
-		if name != "ip6tnl0" {
+		if name == "tunl0" || name == "sit0" || name == "gre0" {
 			if err := setSysctlIf(s, j, confPath(name, "rp_filter"), "2", "1"); err != nil {
 				return err
 			}

@@ -16,7 +16,7 @@ type upOptions struct {
 	vips      []netip.Addr
 	mode      string // "dr", "tun"
 	dev       string // "": from the state, else the default route's
-	tunType   string // "ipip", "gue" (tun)
+	tunType   string // "ipip", "gue", "gre" (tun)
 	tunPort   uint16
 	decap     string // "auto", "bpf", "kernel" (tun)
 	statePath string
@@ -31,7 +31,7 @@ func parseUp(args []string, stderr io.Writer) (*upOptions, error) {
 	fs.StringSliceVar(&vips, "vip", nil, "virtual IP address (repeatable, or comma-separated)")
 	fs.StringVar(&o.mode, "mode", "", "forwarding method of the director: dr or tun")
 	fs.StringVar(&o.dev, "dev", "", "interface facing the director (default: the default route's)")
-	fs.StringVar(&o.tunType, "tun-type", "", "tunnel type (tun): ipip (default) or gue")
+	fs.StringVar(&o.tunType, "tun-type", "", "tunnel type (tun): ipip (default), gue or gre")
 	fs.IntVar(&port, "tun-port", 0, "UDP port of GUE (tun-type gue)")
 	fs.StringVar(&o.decap, "decap", "", "decapsulation (tun): auto (default), bpf or kernel")
 	fs.StringVar(&o.statePath, "state", defaultStatePath, "state file")
@@ -86,7 +86,9 @@ func parseUp(args []string, stderr io.Writer) (*upOptions, error) {
 		}
 		o.tunPort = uint16(port)
 	case "gre":
-		return nil, fmt.Errorf("%w: tunnel type gre is not supported: use ipip or gue", errUsage)
+		if fs.Changed("tun-port") {
+			return nil, fmt.Errorf("%w: Illegal 'tun-port' option with the 'gre' tunnel type", errUsage)
+		}
 	default:
 		return nil, fmt.Errorf("%w: illegal tunnel type specified", errUsage)
 	}

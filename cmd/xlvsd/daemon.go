@@ -66,6 +66,9 @@ func start(o *options, log *slog.Logger) (d *daemon, err error) {
 	if d.steer, err = bpf.Load(); err != nil {
 		return nil, fmt.Errorf("load XDP program: %w", err)
 	}
+	if err := d.watchOwnAddrs(); err != nil {
+		return nil, err
+	}
 	ifindexes := make([]int, len(d.links))
 	for i, l := range d.links {
 		ifindexes[i] = l.IfIndex
@@ -91,6 +94,7 @@ func start(o *options, log *slog.Logger) (d *daemon, err error) {
 	}
 	cfg := engine.DefaultConfig()
 	cfg.ConnCapacity = o.connMax
+	cfg.ReplyCapacity = o.natConnMax
 	cfg.CPUs = o.cpus
 	if d.eng, err = engine.New(cfg, ports); err != nil {
 		return nil, err

@@ -29,7 +29,7 @@ var build struct {
 	err  error
 }
 
-// binaries builds xlvsd and xlvsadm (and the ipvsadm symlink) with the go
+// binaries builds xlvsd, xlvsadm, xlvs-rs (and the ipvsadm symlink) with the go
 // command on PATH (go test puts $GOROOT/bin first) and returns their
 // directory. Tests that call it must already have checked for root.
 func binaries(t *testing.T) string {
@@ -42,7 +42,7 @@ func binaries(t *testing.T) string {
 		}
 		build.dir = dir
 		cmd := exec.Command("go", "build", "-o", dir+string(filepath.Separator),
-			"github.com/xlvs/xlvs/cmd/xlvsd", "github.com/xlvs/xlvs/cmd/xlvsadm")
+			"github.com/xlvs/xlvs/cmd/xlvsd", "github.com/xlvs/xlvs/cmd/xlvsadm", "github.com/xlvs/xlvs/cmd/xlvs-rs")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			build.err = fmt.Errorf("go build: %w\n%s", err, out)
 			return

@@ -33,6 +33,7 @@ type options struct {
 	cpus       []int
 	noPin      bool
 	connMax    int
+	natConnMax int
 	frames     int
 	verbose    bool
 	rulesOptions
@@ -50,6 +51,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.IntSliceVar(&o.cpus, "cpus", nil, "CPUs to pin workers to, worker i on cpus[i % len] (default: worker i on CPU i mod the CPU count)")
 	fs.BoolVar(&o.noPin, "no-pin", false, "do not pin workers to CPUs")
 	fs.IntVar(&o.connMax, "conn-max", 1<<20, "connection table capacity per worker")
+	fs.IntVar(&o.natConnMax, "nat-conn-max", 0, "connections per worker whose replies pass through the director (NAT); 0: conn-max/4")
 	fs.IntVar(&o.frames, "frames", 4096, "UMEM frames per interface and worker")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "log debug messages")
 	o.rulesOptions.addFlags(fs)
@@ -81,6 +83,9 @@ func parseFlags(args []string) (*options, error) {
 	}
 	if o.connMax < 1024 {
 		return nil, fmt.Errorf("invalid --conn-max %d: must be at least 1024", o.connMax)
+	}
+	if o.natConnMax < 0 || o.natConnMax > o.connMax {
+		return nil, fmt.Errorf("invalid --nat-conn-max %d: must be 0..--conn-max (%d)", o.natConnMax, o.connMax)
 	}
 	if o.noPin && len(o.cpus) > 0 {
 		return nil, fmt.Errorf("--cpus and --no-pin exclude each other")

@@ -51,17 +51,15 @@ func validateDest(s *service, d *api.Dest) *api.Error {
 }
 
 // validateTunnel checks a tunnel's type and port as ip_vs_ctl.c does
-// (unknown type or GUE without a port: EINVAL). GRE, which IPVS also
-// offers, is refused as not built.
+// (unknown type or GUE without a port: EINVAL). IPIP, GUE and GRE are
+// all forwarded.
 func validateTunnel(d *api.Dest) *api.Error {
 	switch d.TunType {
-	case api.TunIPIP:
+	case api.TunIPIP, api.TunGRE:
 	case api.TunGUE:
 		if d.TunPort == 0 {
 			return api.NewError(api.CodeInvalid, "Invalid operation.  Possibly wrong module version, address not unicast, ...")
 		}
-	case api.TunGRE:
-		return api.NewError(api.CodeUnsupported, "GRE tunnelling is not supported by xlvs yet")
 	default:
 		return api.NewError(api.CodeInvalid, "Invalid operation.  Possibly wrong module version, address not unicast, ...")
 	}

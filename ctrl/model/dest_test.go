@@ -55,7 +55,6 @@ func TestDestRefusals(t *testing.T) {
 		{"missing service", &api.Request{Op: api.OpAddDest, Dest: dr("198.18.1.2", 80, 1)}, api.CodeInvalid, ""},
 		{"delete without destination", &api.Request{Op: api.OpDelDest, Service: &api.Service{Key: k4}}, api.CodeInvalid, ""},
 		// Known to ipvsadm, not done by xlvs: refused whole.
-		{"GRE tunnel", with(api.OpAddDest, k4, dr("198.18.1.2", 80, 1), func(d *api.Dest) { d.Method, d.TunType = api.MethodTunnel, api.TunGRE }), api.CodeUnsupported, "GRE tunnelling is not supported by xlvs yet"},
 		// ip_vs_ctl.c: GUE without a port, an unknown tunnel type: EINVAL.
 		{"GUE without port", with(api.OpAddDest, k4, dr("198.18.1.2", 80, 1), func(d *api.Dest) { d.Method, d.TunType = api.MethodTunnel, api.TunGUE }), api.CodeInvalid, msgInvalid},
 		{"unknown tunnel type", with(api.OpAddDest, k4, dr("198.18.1.2", 80, 1), func(d *api.Dest) { d.Method, d.TunType = api.MethodTunnel, 7 }), api.CodeInvalid, msgInvalid},
@@ -183,7 +182,13 @@ func TestNATAndTunnelDestsCompiled(t *testing.T) {
 		TunType: api.TunGUE, TunPort: 6080, TunFlags: 1}))
 	// A tunnel may cross families (ip_vs_ctl.c allows it for tunnels only).
 	h.ok(destReq(api.OpAddDest, k4, &api.Dest{Addr: netip.MustParseAddr("2001:db8:1::3"), Port: 80, Weight: 1, Method: api.MethodTunnel}))
+	h.ok(destReq(api.OpAddDest, k4, &api.Dest{Addr: netip.MustParseAddr("198.18.1.4"), Port: 80, Weight: 1, Method: api.MethodTunnel,
+		TunType: api.TunGRE, TunFlags: 1}))
 	s := h.last()
+	if gre := &s.Dests[destSlot(t, s, k4, "198.18.1.4", 80)]; gre.Method != snapshot.MethodTunnel || gre.TunType != snapshot.TunGRE ||
+		gre.TunPort != 0 || gre.TunFlags != snapshot.TunFlagCsum {
+		t.Errorf("GRE real server compiled as %+v", gre)
+	}
 	nat := &s.Dests[destSlot(t, s, k4, "198.18.1.1", 8080)]
 	gue := &s.Dests[destSlot(t, s, k4, "198.18.1.2", 80)]
 	ipip := &s.Dests[destSlot(t, s, k4, "2001:db8:1::3", 80)]
@@ -209,7 +214,7 @@ func TestNATAndTunnelDestsCompiled(t *testing.T) {
 		t.Errorf("the NAT real server is not found for its replies")
 	}
 	listed := h.list()[0].Dests
-	if len(listed) != 3 || listed[1].TunType != api.TunGUE || listed[1].TunPort != 6080 || listed[1].TunFlags != 1 {
+	if len(listed) != 4 || listed[0].TunType != api.TunGRE || listed[0].TunFlags != 1 || listed[2].TunType != api.TunGUE || listed[2].TunPort != 6080 || listed[2].TunFlags != 1 {
 		t.Errorf("listing %+v", listed)
 	}
 }

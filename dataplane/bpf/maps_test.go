@@ -147,7 +147,7 @@ func TestSetServicesRejectsInvalidKeys(t *testing.T) {
 func TestCounterNames(t *testing.T) {
 	want := []string{
 		"pass-icmp", "pass-malformed", "pass-no-service", "pass-no-xsk",
-		"pass-not-ip", "pass-not-vip", "pass-other-proto", "pass-vlan-depth",
+		"pass-not-ip", "pass-not-vip", "pass-other-proto", "pass-own-addr", "pass-vlan-depth",
 		"steer-fullnat-reply", "steer-icmp-error", "steer-irregular", "steer-mark", "steer-nat-reply", "steer-service-ipv4", "steer-service-ipv6",
 	}
 	if got := slices.Sorted(slices.Values(reasonNames)); !slices.Equal(got, want) {

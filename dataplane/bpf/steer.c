@@ -10,7 +10,9 @@
 //     that quote a packet of a service (sent to a VIP) or a packet to a NAT
 //     real server;
 //   - XDP_PASS for everything else, so the kernel keeps doing ARP/ND,
-//     routing, ssh, health checks and routing protocols.
+//     routing, ssh, health checks and routing protocols. Replies from a NAT
+//     real server to one of the director's own addresses (`own_addrs`)
+//     answer the director's own health checks and pass too.
 //
 // Every frame increments exactly one counter (enum reason), so the sum of
 // the counters is the number of frames the program saw.
@@ -39,6 +41,7 @@
 #define MAX_LOCAL_ADDRS 256
 #define MAX_MARK_PREFIXES 1024
 #define MAX_MARK_RULES 16 // mark rules that can apply to one prefix
+#define MAX_OWN_ADDRS 1024
 
 // Parser bounds: VLAN tags (802.1Q / 802.1ad) and IPv6 extension headers
 // walked before giving up (an IPv6 packet to a VIP with a longer chain is
@@ -74,6 +77,7 @@ enum reason {
 	REASON_STEER_ICMP_ERROR,    // ICMP error quoting a service's or a NAT real server's packet
 	REASON_STEER_FULLNAT_REPLY, // to a FULLNAT local address and port
 	REASON_STEER_MARK,          // a mark rule gives it a firewall-mark service
+	REASON_PASS_OWN_ADDR,       // from a NAT real server to the director's own address (its health checks)
 	REASON_MAX,
 };
 
@@ -168,6 +172,20 @@ struct {
 	__type(value, __u32);
 	__uint(max_entries, MAX_NAT_SOURCES);
 } nat_sources SEC(".maps");
+
+// own_addrs: the director's own addresses (kept in sync by xlvsd from
+// netlink address events); the value is reserved (0). A packet from a NAT
+// real server (or an ICMP error about a packet to one) addressed to one
+// of them answers the director's own connection, a health check, not a
+// client's: it goes to the kernel (see own_addr() below). FULLNAT local
+// addresses are excluded: xlvsd leaves them out of this map, and the
+// FULLNAT local_addrs steering runs before the nat_sources lookup.
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct vip_key);
+	__type(value, __u32);
+	__uint(max_entries, MAX_OWN_ADDRS);
+} own_addrs SEC(".maps");
 
 // ifslots: ifindex -> slot (0..MAX_IFACES-1) in the XSKMAP.
 struct {
@@ -371,10 +389,19 @@ static __always_inline void read_icmp6(struct packet *p, void *l4, void *data_en
 	inner_ports(p, in + 1, data_end);
 }
 
+// own_addr reports whether the destination of p (key.addr must still hold
+// it) is one of the director's own addresses.
+static __always_inline int own_addr(struct packet *p)
+{
+	return bpf_map_lookup_elem(&own_addrs, p->key.addr) != NULL;
+}
+
 // steer_icmp_error steers an ICMP error when the endpoint it quotes,
-// (inner protocol, addr, port) or (inner protocol, addr, 0), is in map m.
+// (inner protocol, addr, port) or (inner protocol, addr, 0), is in map m,
+// unless it is addressed to the director itself (own): then it concerns
+// the director's own connection and goes to the kernel.
 static __always_inline int steer_icmp_error(struct xdp_md *ctx, struct packet *p, void *m,
-					    __u8 *addr, __be16 port, enum reason otherwise)
+					    __u8 *addr, __be16 port, enum reason otherwise, int own)
 {
 	struct endpoint_key *key = &p->key;
 
@@ -382,10 +409,10 @@ static __always_inline int steer_icmp_error(struct xdp_md *ctx, struct packet *p
 	key->port = port;
 	__builtin_memcpy(key->addr, addr, sizeof(key->addr));
 	if (bpf_map_lookup_elem(m, key))
-		return redirect(ctx, REASON_STEER_ICMP_ERROR);
+		return own ? pass(REASON_PASS_OWN_ADDR) : redirect(ctx, REASON_STEER_ICMP_ERROR);
 	key->port = 0;
 	if (bpf_map_lookup_elem(m, key))
-		return redirect(ctx, REASON_STEER_ICMP_ERROR);
+		return own ? pass(REASON_PASS_OWN_ADDR) : redirect(ctx, REASON_STEER_ICMP_ERROR);
 	return pass(otherwise);
 }
 
@@ -464,11 +491,16 @@ static __noinline int decide(struct xdp_md *ctx, struct packet *p, enum family f
 			return ret;
 		if (p->irregular)
 			return pass(REASON_PASS_NOT_VIP);
+		// Replies to the director's own connections (health checks of
+		// NAT real servers) stay with the kernel: looked up before the
+		// nat_sources lookups overwrite key->addr.
+		int own = own_addr(p);
+
 		// An error about a packet to a NAT real server (from the real
 		// server or a router on its way) goes to the client.
 		if (p->icmp_error)
 			return steer_icmp_error(ctx, p, &nat_sources, p->inner_daddr, p->inner_dport,
-						REASON_PASS_NOT_VIP);
+						REASON_PASS_NOT_VIP, own);
 		switch (p->proto) {
 		case IPPROTO_TCP:
 		case IPPROTO_UDP:
@@ -481,10 +513,10 @@ static __noinline int decide(struct xdp_md *ctx, struct packet *p, enum family f
 		key->port = p->sport;
 		__builtin_memcpy(key->addr, p->saddr, sizeof(key->addr));
 		if (bpf_map_lookup_elem(&nat_sources, key))
-			return redirect(ctx, REASON_STEER_NAT_REPLY);
+			return own ? pass(REASON_PASS_OWN_ADDR) : redirect(ctx, REASON_STEER_NAT_REPLY);
 		key->port = 0;
 		if (bpf_map_lookup_elem(&nat_sources, key))
-			return redirect(ctx, REASON_STEER_NAT_REPLY);
+			return own ? pass(REASON_PASS_OWN_ADDR) : redirect(ctx, REASON_STEER_NAT_REPLY);
 		return pass(REASON_PASS_NOT_VIP);
 	}
 
@@ -502,7 +534,7 @@ static __noinline int decide(struct xdp_md *ctx, struct packet *p, enum family f
 		// server; echo requests and the rest stay with the kernel.
 		if (p->icmp_error)
 			return steer_icmp_error(ctx, p, &services, p->inner_saddr, p->inner_sport,
-						REASON_PASS_ICMP);
+						REASON_PASS_ICMP, 0);
 		return pass(REASON_PASS_ICMP);
 	default:
 		return pass(REASON_PASS_OTHER_PROTO);

@@ -71,7 +71,8 @@ const (
 	steerReasonREASON_STEER_ICMP_ERROR    steerReason = 12
 	steerReasonREASON_STEER_FULLNAT_REPLY steerReason = 13
 	steerReasonREASON_STEER_MARK          steerReason = 14
-	steerReasonREASON_MAX                 steerReason = 15
+	steerReasonREASON_PASS_OWN_ADDR       steerReason = 15
+	steerReasonREASON_MAX                 steerReason = 16
 )
 
 type steerVipKey struct {
@@ -89,6 +90,7 @@ const (
 	steerMapMarkCount    = "mark_count"
 	steerMapMarkPrefixes = "mark_prefixes"
 	steerMapNatSources   = "nat_sources"
+	steerMapOwnAddrs     = "own_addrs"
 	steerMapServices     = "services"
 	steerMapVips         = "vips"
 	steerMapXsks         = "xsks"
@@ -150,6 +152,7 @@ type steerMapSpecs struct {
 	MarkCount    *ebpf.MapSpec `ebpf:"mark_count"`
 	MarkPrefixes *ebpf.MapSpec `ebpf:"mark_prefixes"`
 	NatSources   *ebpf.MapSpec `ebpf:"nat_sources"`
+	OwnAddrs     *ebpf.MapSpec `ebpf:"own_addrs"`
 	Services     *ebpf.MapSpec `ebpf:"services"`
 	Vips         *ebpf.MapSpec `ebpf:"vips"`
 	Xsks         *ebpf.MapSpec `ebpf:"xsks"`
@@ -187,6 +190,7 @@ type steerMaps struct {
 	MarkCount    *ebpf.Map `ebpf:"mark_count"`
 	MarkPrefixes *ebpf.Map `ebpf:"mark_prefixes"`
 	NatSources   *ebpf.Map `ebpf:"nat_sources"`
+	OwnAddrs     *ebpf.Map `ebpf:"own_addrs"`
 	Services     *ebpf.Map `ebpf:"services"`
 	Vips         *ebpf.Map `ebpf:"vips"`
 	Xsks         *ebpf.Map `ebpf:"xsks"`
@@ -200,6 +204,7 @@ func (m *steerMaps) Close() error {
 		m.MarkCount,
 		m.MarkPrefixes,
 		m.NatSources,
+		m.OwnAddrs,
 		m.Services,
 		m.Vips,
 		m.Xsks,

@@ -163,3 +163,23 @@ func BenchmarkExpireChurn(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMemory reports the bytes per connection of a full table of 1M
+// entries with every entry allowed a reply key (New), with the engine's
+// default quarter (NewWithReplies(n, n/4)), and with none (DR and TUN
+// only). The memory is reserved up front, so the figure does not depend
+// on b.N.
+func BenchmarkMemory(b *testing.B) {
+	const n = 1 << 20
+	for _, c := range []struct {
+		name    string
+		replies int
+	}{{"replies=all", n}, {"replies=quarter", n / 4}, {"replies=none", 0}} {
+		b.Run(c.name, func(b *testing.B) {
+			tb := NewWithReplies(n, c.replies, 1)
+			for b.Loop() {
+			}
+			b.ReportMetric(float64(tb.Bytes())/n, "B/conn")
+		})
+	}
+}

@@ -40,14 +40,19 @@
 // [ReplyKey] (peer address and port, local address and port, protocol)
 // and a [Hop] back to the client, and [Table.LookupReply] maps the key of
 // a reply packet to the entry. The reply index is a second Robin Hood
-// index of the same size over the same pool; the reply records live in an
-// array parallel to the pool. Entries without a reply key (DR, TUN) have
-// no slot in it and their records are never touched, so they cost what
-// they cost before: the reserved memory is 54 bytes per entry and 8 per
-// slot, backed by the kernel only where used. Removing an entry (Delete,
-// expiry, reclaim) removes its reply key too. A reply key held by another
-// live entry is refused, as two connections whose replies cannot be told
-// apart cannot both be served.
+// index over the same pool, sized by its own capacity ([NewWithReplies]:
+// how many entries may hold a reply key at a time); the reply records
+// (54 bytes) live in a pool of that capacity with a free list, and each
+// entry has a 4-byte reference to its record. Entries without a reply key
+// (DR, TUN) have no slot and no record, so a table for 2^20 connections
+// costs 84 bytes per connection with no reply capacity, 102 with a
+// quarter (the engine's default) and 154 with one record per entry
+// ([New]); go test -bench Memory ./dataplane/conntrack measures it.
+// Removing an entry (Delete, expiry, reclaim) removes its reply key and
+// frees its record. A reply key held by another live entry is refused, as
+// two connections whose replies cannot be told apart cannot both be
+// served; so is a new reply key when every record is taken
+// ([Stats].ReplyFull).
 //
 // # Capacity and a full table
 //

@@ -29,7 +29,8 @@ type Hop struct {
 
 // Reply is the reply record of a connection: its reply key and the hop
 // back to the client. Only connections given one with [Table.SetReply]
-// have it, so DR and TUN connections cost nothing here.
+// have it; records come from a pool of the reply capacity
+// ([NewWithReplies]), so DR and TUN connections cost 4 bytes here.
 type Reply struct {
 	Key ReplyKey
 	Hop Hop
@@ -51,54 +52,90 @@ func (h *hasher) sumReply(k *ReplyKey) uint64 {
 	return mix(a^p^h.k4, b^h.k1)
 }
 
+// rdist returns how far slot i of the reply index is from the home slot
+// of tag.
+func (t *Table) rdist(tag, i uint32) uint32 { return (i - tag>>t.rshift) & t.rmask }
+
+// ReplyCap returns the reply capacity: how many entries may have a reply
+// key at a time.
+func (t *Table) ReplyCap() int { return len(t.replies) }
+
+// ReplyLen returns how many entries have a reply key.
+func (t *Table) ReplyLen() int { return t.rcount }
+
 // SetReply gives connection idx (an index from Lookup or Insert) the
 // reply key k, so that [Table.LookupReply] finds it, and the hop hop; a
 // reply key it had before is replaced. It returns false, changing
 // nothing, when another live connection has the same reply key (counted
 // in Stats.ReplyExists): the caller cannot tell their replies apart and
-// refuses the new connection. It does not allocate.
+// refuses the new connection; or when the entry has no record yet and
+// every record is taken (ReplyLen == ReplyCap, counted in
+// Stats.ReplyFull). It does not allocate.
 func (t *Table) SetReply(idx int32, k *ReplyKey, hop *Hop, now int64) bool {
 	p := uint32(idx)
 	tag := tagOf(t.hash.sumReply(k))
-	i := tag >> t.shift
+	i := tag >> t.rshift
 	for d := uint32(0); ; d++ {
 		s := t.rslots[i]
 		st := uint32(s >> 32)
-		if s == 0 || t.dist(st, i) < d {
+		if s == 0 || t.rdist(st, i) < d {
 			break
 		}
 		if st == tag && uint32(s) != p {
 			o := uint32(s)
-			if t.replies[o].Key == *k && t.entries[o].Expires > now {
+			if t.replies[t.rec[o]-1].Key == *k && t.entries[o].Expires > now {
 				t.stats.ReplyExists++
 				return false
 			}
 		}
-		i = (i + 1) & t.mask
+		i = (i + 1) & t.rmask
 	}
-	if t.hasReply[p/64]&(1<<(p%64)) != 0 {
-		t.removeReply(p)
+	r := t.rec[p]
+	if r != 0 {
+		t.unlinkReply(p)
+	} else {
+		var ok bool
+		if r, ok = t.allocReply(); !ok {
+			t.stats.ReplyFull++
+			return false
+		}
+		t.rec[p] = r
 	}
 	t.insertReply(p, tag)
-	t.replies[p] = Reply{Key: *k, Hop: *hop}
-	t.hasReply[p/64] |= 1 << (p % 64)
+	t.replies[r-1] = Reply{Key: *k, Hop: *hop}
 	return true
+}
+
+// allocReply takes a reply record: the most recently freed one, or a
+// fresh one. It returns 1 + its index.
+func (t *Table) allocReply() (uint32, bool) {
+	if r := t.rfree; r != noFree {
+		t.rfree = binary.LittleEndian.Uint32(t.replies[r].Key.Peer[0:4])
+		t.rcount++
+		return r + 1, true
+	}
+	if int(t.rhigh) >= len(t.replies) {
+		return 0, false
+	}
+	t.rhigh++
+	t.rcount++
+	return t.rhigh, true
 }
 
 // insertReply places pool entry p with reply tag tag in the reply index,
 // in Robin Hood order.
 func (t *Table) insertReply(p, tag uint32) {
-	i := tag >> t.shift
+	i := tag >> t.rshift
 	for d := uint32(0); ; d++ {
 		s := t.rslots[i]
 		if s == 0 {
 			break
 		}
-		if t.dist(uint32(s>>32), i) < d {
-			t.shiftUp(t.rslots, i)
+		if t.rdist(uint32(s>>32), i) < d {
+			shiftUp(t.rslots, t.rmask, i)
 			break
 		}
-		i = (i + 1) & t.mask
+		i = (i + 1) & t.rmask
 	}
 	t.rslots[i] = uint64(tag)<<32 | uint64(p)
 }
@@ -107,20 +144,20 @@ func (t *Table) insertReply(p, tag uint32) {
 // k. It does not allocate.
 func (t *Table) LookupReply(k *ReplyKey, now int64) (idx int32, ok bool) {
 	tag := tagOf(t.hash.sumReply(k))
-	i := tag >> t.shift
+	i := tag >> t.rshift
 	for d := uint32(0); ; d++ {
 		s := t.rslots[i]
 		st := uint32(s >> 32)
-		if s == 0 || t.dist(st, i) < d {
+		if s == 0 || t.rdist(st, i) < d {
 			return 0, false
 		}
 		if st == tag {
 			p := uint32(s)
-			if t.replies[p].Key == *k && t.entries[p].Expires > now {
+			if t.replies[t.rec[p]-1].Key == *k && t.entries[p].Expires > now {
 				return int32(p), true
 			}
 		}
-		i = (i + 1) & t.mask
+		i = (i + 1) & t.rmask
 	}
 }
 
@@ -128,22 +165,32 @@ func (t *Table) LookupReply(k *ReplyKey, now int64) (idx int32, ok bool) {
 // none. The caller may change the record's Hop, never its Key.
 func (t *Table) ReplyOf(idx int32) *Reply {
 	p := uint32(idx)
-	if p >= uint32(len(t.entries)) || t.hasReply[p/64]&(1<<(p%64)) == 0 {
+	if p >= uint32(len(t.entries)) || t.rec[p] == 0 {
 		return nil
 	}
-	return &t.replies[p]
+	return &t.replies[t.rec[p]-1]
 }
 
-// removeReply unlinks pool entry p from the reply index.
+// removeReply unlinks pool entry p from the reply index and frees its
+// record.
 func (t *Table) removeReply(p uint32) {
-	want := uint64(tagOf(t.hash.sumReply(&t.replies[p].Key)))<<32 | uint64(p)
-	i := uint32(want>>32) >> t.shift
-	for n := uint32(0); n <= t.mask; n++ {
+	t.unlinkReply(p)
+	r := t.rec[p] - 1
+	binary.LittleEndian.PutUint32(t.replies[r].Key.Peer[0:4], t.rfree)
+	t.rfree = r
+	t.rec[p] = 0
+	t.rcount--
+}
+
+// unlinkReply removes pool entry p's slot from the reply index.
+func (t *Table) unlinkReply(p uint32) {
+	want := uint64(tagOf(t.hash.sumReply(&t.replies[t.rec[p]-1].Key)))<<32 | uint64(p)
+	i := uint32(want>>32) >> t.rshift
+	for n := uint32(0); n <= t.rmask; n++ {
 		if t.rslots[i] == want {
-			t.removeSlot(t.rslots, i)
-			break
+			removeSlot(t.rslots, t.rmask, t.rshift, i)
+			return
 		}
-		i = (i + 1) & t.mask
+		i = (i + 1) & t.rmask
 	}
-	t.hasReply[p/64] &^= 1 << (p % 64)
 }

@@ -81,7 +81,8 @@ func TestReplyLookupFollowsTheConnection(t *testing.T) {
 // and checks every lookup against a map.
 func TestReplyAgainstModel(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
-	tb := New(512, 3)
+	const replyCap = 64 // fewer than the live connections: the reply pool fills
+	tb := NewWithReplies(512, replyCap, 3)
 	keys := keyPool(r, 4096)
 	type rec struct {
 		idx   int32
@@ -108,12 +109,16 @@ func TestReplyAgainstModel(t *testing.T) {
 			c := &rec{idx: idx, reply: rk}
 			live[k] = c
 			_, taken := owner[rk]
-			if got := tb.SetReply(idx, &rk, &Hop{}, now); got == taken {
-				t.Fatalf("step %d: SetReply = %v with the key taken: %v", step, got, taken)
+			full := len(owner) == replyCap
+			if got := tb.SetReply(idx, &rk, &Hop{}, now); got == (taken || full) {
+				t.Fatalf("step %d: SetReply = %v with the key taken: %v, the pool full: %v", step, got, taken, full)
 			}
-			if !taken {
+			if !taken && !full {
 				owner[rk] = k
 				c.has = true
+			}
+			if tb.ReplyLen() != len(owner) {
+				t.Fatalf("step %d: ReplyLen %d, model %d", step, tb.ReplyLen(), len(owner))
 			}
 		case op < 7: // delete
 			c, ok := live[k]
@@ -134,8 +139,64 @@ func TestReplyAgainstModel(t *testing.T) {
 			}
 		}
 	}
-	if len(owner) == 0 {
-		t.Fatal("the model never held a reply")
+	if len(owner) == 0 || tb.Stats().ReplyFull == 0 {
+		t.Fatalf("the model never held a reply (%d) or never filled the pool (%d)", len(owner), tb.Stats().ReplyFull)
+	}
+	if tb.ReplyLen() != len(owner) {
+		t.Fatalf("ReplyLen %d, model %d", tb.ReplyLen(), len(owner))
+	}
+}
+
+// TestReplyCapacity: the reply pool holds ReplyCap records; a full pool
+// refuses a new reply key (Stats.ReplyFull) but not a replacement, and a
+// removed connection gives its record back.
+func TestReplyCapacity(t *testing.T) {
+	tb := NewWithReplies(16, 2, 1)
+	var idx [3]int32
+	var rk [3]ReplyKey
+	for i := range idx {
+		k := v4Key(0xc6120001+uint32(i), 40000)
+		var ok bool
+		if idx[i], ok = tb.Insert(&k, 0); !ok {
+			t.Fatal("insert failed")
+		}
+		tb.Touch(idx[i], 0, 10)
+		rk[i] = natReply(0xc6120b01, 8080, &k)
+	}
+	for i := 0; i < 2; i++ {
+		if !tb.SetReply(idx[i], &rk[i], &Hop{Link: uint16(i)}, 0) {
+			t.Fatalf("SetReply %d refused", i)
+		}
+	}
+	if tb.SetReply(idx[2], &rk[2], &Hop{}, 0) || tb.Stats().ReplyFull != 1 || tb.ReplyOf(idx[2]) != nil {
+		t.Fatalf("a third reply key fit in a pool of 2: stats %+v", tb.Stats())
+	}
+	// Replacing a connection's key needs no new record.
+	other := natReply(0xc6120b02, 8080, &tb.At(idx[0]).Key)
+	if !tb.SetReply(idx[0], &other, &Hop{Link: 9}, 0) || tb.ReplyLen() != 2 {
+		t.Fatalf("replacing a reply key refused (len %d)", tb.ReplyLen())
+	}
+	if _, ok := tb.LookupReply(&rk[0], 0); ok {
+		t.Fatal("the replaced reply key is still found")
+	}
+	if got, ok := tb.LookupReply(&other, 0); !ok || got != idx[0] || tb.ReplyOf(idx[0]).Hop.Link != 9 {
+		t.Fatalf("LookupReply(new key) = %d, %v", got, ok)
+	}
+	tb.Delete(idx[1])
+	if tb.ReplyLen() != 1 || !tb.SetReply(idx[2], &rk[2], &Hop{Link: 2}, 0) {
+		t.Fatalf("a deleted connection did not give its record back (len %d)", tb.ReplyLen())
+	}
+	for i, want := range map[int]int32{0: -1, 2: idx[2]} {
+		got, ok := tb.LookupReply(&rk[i], 0)
+		if want < 0 && ok || want >= 0 && (!ok || got != want) {
+			t.Errorf("LookupReply(%d) = %d, %v; want %d", i, got, ok, want)
+		}
+	}
+	none := NewWithReplies(16, 0, 1)
+	k := v4Key(1, 1)
+	i, _ := none.Insert(&k, 0)
+	if none.SetReply(i, &rk[0], &Hop{}, 0) || none.Stats().ReplyFull != 1 {
+		t.Error("a table without reply capacity accepted a reply key")
 	}
 }
 

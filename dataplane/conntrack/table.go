@@ -40,12 +40,20 @@ type Table struct {
 	count   int
 	cursor  uint32 // next pool index ExpireInto inspects
 
-	// The reply index (reply.go): rslots is laid out like slots and names
-	// pool entries by the hash of their reply key, replies[p] holds entry
-	// p's reply record when bit p of hasReply is set.
-	rslots   []uint64
-	replies  []Reply
-	hasReply []uint64
+	// The reply index (reply.go): rslots is laid out like slots (with its
+	// own rmask and rshift) and names pool entries by the hash of their
+	// reply key; rec[p] is 1 + the index in replies of entry p's reply
+	// record, 0 for none. Records come from a pool of their own, sized
+	// by the reply capacity, with a free list (rfree, rhigh).
+	rslots []uint64
+	rmask  uint32
+	rshift uint32
+	rec    []uint32
+
+	replies []Reply
+	rfree   uint32
+	rhigh   uint32
+	rcount  int
 
 	hash  hasher
 	stats Stats
@@ -67,37 +75,58 @@ type Stats struct {
 	// ReplyExists counts SetReply calls refused because another live
 	// connection has the same reply key.
 	ReplyExists uint64
+	// ReplyFull counts SetReply calls refused because every reply record
+	// was taken.
+	ReplyFull uint64
 }
 
-// New returns an empty table holding up to capacity entries; capacity is
-// clamped to [1, MaxCapacity]. The index gets the smallest power-of-two
-// slot count that keeps its load at or under 3/4 when the table is full.
-// seed keys the hash; give each worker its own.
-//
-// The pool is allocated up front but filled from its start, so memory
-// the table never used stays untouched (the kernel backs it lazily).
+// New returns an empty table holding up to capacity entries, every one of
+// which may have a reply key: NewWithReplies(capacity, capacity, seed).
 func New(capacity int, seed uint64) *Table {
+	return NewWithReplies(capacity, capacity, seed)
+}
+
+// NewWithReplies returns an empty table holding up to capacity entries,
+// of which up to replies at a time may have a reply key ([Table.SetReply]);
+// capacity is clamped to [1, MaxCapacity], replies to [0, capacity]. Each
+// index gets the smallest power-of-two slot count that keeps its load at
+// or under 3/4 when full. seed keys the hash; give each worker its own.
+//
+// The pools are allocated up front but filled from their start, so memory
+// the table never used stays untouched (the kernel backs it lazily).
+func NewWithReplies(capacity, replies int, seed uint64) *Table {
 	capacity = min(max(capacity, 1), MaxCapacity)
-	n := minSlots
+	replies = min(max(replies, 0), capacity)
+	n, b := indexSize(capacity)
+	rn, rb := indexSize(max(replies, 1))
+	return &Table{
+		slots:   make([]uint64, n),
+		mask:    uint32(n - 1),
+		shift:   32 - b,
+		entries: make([]Entry, capacity),
+		used:    make([]uint64, (capacity+63)/64),
+		free:    noFree,
+		rslots:  make([]uint64, rn),
+		rmask:   uint32(rn - 1),
+		rshift:  32 - rb,
+		rec:     make([]uint32, capacity),
+		replies: make([]Reply, replies),
+		rfree:   noFree,
+		hash:    newHasher(seed),
+	}
+}
+
+// indexSize returns the slot count of an index for capacity keys, a power
+// of two 2^b with a load of at most 3/4, and b.
+func indexSize(capacity int) (n int, b uint32) {
+	n = minSlots
 	for n/loadDen*loadNum < capacity {
 		n *= 2
 	}
-	b := uint32(0)
 	for 1<<b < n {
 		b++
 	}
-	return &Table{
-		slots:    make([]uint64, n),
-		mask:     uint32(n - 1),
-		shift:    32 - b,
-		entries:  make([]Entry, capacity),
-		used:     make([]uint64, (capacity+63)/64),
-		free:     noFree,
-		rslots:   make([]uint64, n),
-		replies:  make([]Reply, capacity),
-		hasReply: make([]uint64, (capacity+63)/64),
-		hash:     newHasher(seed),
-	}
+	return n, b
 }
 
 // Len returns the number of entries, including expired entries not yet
@@ -108,12 +137,11 @@ func (t *Table) Len() int { return t.count }
 // refuses a new entry when Len equals Cap.
 func (t *Table) Cap() int { return len(t.entries) }
 
-// Bytes returns the memory the table holds: pool, index and bitmap, and
-// the reply index with its records (reserved for every entry, touched only
-// by connections that have a reply key).
+// Bytes returns the memory the table holds: pool, index and bitmap, the
+// per-entry reply reference, and the reply index with its records.
 func (t *Table) Bytes() int {
-	return len(t.entries)*EntrySize + len(t.slots)*8 + len(t.used)*8 +
-		len(t.rslots)*8 + len(t.replies)*replySize + len(t.hasReply)*8
+	return len(t.entries)*EntrySize + len(t.slots)*8 + len(t.used)*8 + len(t.rec)*4 +
+		len(t.rslots)*8 + len(t.replies)*replySize
 }
 
 // Stats returns the table's counters.
@@ -132,7 +160,8 @@ func (t *Table) Touch(idx int32, now int64, timeout uint32) {
 // tagOf returns the index tag of hash h.
 func tagOf(h uint64) uint32 { return uint32(h>>32) | 1 }
 
-// dist returns how far slot i is from the home slot of tag.
+// dist returns how far slot i of the connection index is from the home
+// slot of tag.
 func (t *Table) dist(tag, i uint32) uint32 { return (i - tag>>t.shift) & t.mask }
 
 // Lookup returns the index of the live entry with key k. Entries that
@@ -211,7 +240,7 @@ func (t *Table) insert(k *Key, now int64) (int32, bool) {
 		}
 		st := uint32(s >> 32)
 		if t.dist(st, i) < d {
-			t.shiftUp(t.slots, i)
+			shiftUp(t.slots, t.mask, i)
 			break
 		}
 		if st == tag {
@@ -243,16 +272,17 @@ func (t *Table) alloc() uint32 {
 	return t.high - 1
 }
 
-// shiftUp moves the run of slots (of the connection or the reply index)
-// starting at i one slot on, up to the first empty slot, leaving slot i
-// free. An empty slot exists because Cap < len(slots).
-func (t *Table) shiftUp(slots []uint64, i uint32) {
+// shiftUp moves the run of slots (of the connection or the reply index,
+// whose slot count is mask+1) starting at i one slot on, up to the first
+// empty slot, leaving slot i free. An empty slot exists because each
+// index has more slots than keys.
+func shiftUp(slots []uint64, mask, i uint32) {
 	j := i
 	for slots[j] != 0 {
-		j = (j + 1) & t.mask
+		j = (j + 1) & mask
 	}
 	for j != i {
-		p := (j - 1) & t.mask
+		p := (j - 1) & mask
 		slots[j] = slots[p]
 		j = p
 	}
@@ -273,9 +303,9 @@ func (t *Table) Delete(idx int32) {
 func (t *Table) removeEntry(p uint32) {
 	e := &t.entries[p]
 	if i, ok := t.slotOf(&e.Key, p); ok {
-		t.removeSlot(t.slots, i)
+		removeSlot(t.slots, t.mask, t.shift, i)
 	}
-	if t.hasReply[p/64]&(1<<(p%64)) != 0 {
+	if t.rec[p] != 0 {
 		t.removeReply(p)
 	}
 	*e = Entry{Dest: t.free}
@@ -299,14 +329,15 @@ func (t *Table) slotOf(k *Key, p uint32) (uint32, bool) {
 	return 0, false
 }
 
-// removeSlot empties slot i of slots (the connection or the reply index)
-// by shifting the following slots that are not in their home slot one
-// slot back, which keeps every run intact without tombstones.
-func (t *Table) removeSlot(slots []uint64, i uint32) {
+// removeSlot empties slot i of slots (the connection or the reply index,
+// with its mask and shift) by shifting the following slots that are not
+// in their home slot one slot back, which keeps every run intact without
+// tombstones.
+func removeSlot(slots []uint64, mask, shift, i uint32) {
 	for {
-		j := (i + 1) & t.mask
+		j := (i + 1) & mask
 		s := slots[j]
-		if s == 0 || t.dist(uint32(s>>32), j) == 0 {
+		if s == 0 || (j-uint32(s>>32)>>shift)&mask == 0 {
 			break
 		}
 		slots[i] = s

@@ -91,8 +91,21 @@ func TestNewSizing(t *testing.T) {
 				c.capacity, len(tb.slots), tb.Cap(), tb.Len(), c.slots, c.cap)
 		}
 	}
-	if got, want := New(1<<20, 1).Bytes(), (1<<20)*64+(1<<21)*8+(1<<20)/8+(1<<21)*8+(1<<20)*54+(1<<20)/8; got != want {
+	// Pool, index, bitmap, reply references; reply index and records.
+	if got, want := New(1<<20, 1).Bytes(), (1<<20)*64+(1<<21)*8+(1<<20)/8+(1<<20)*4+(1<<21)*8+(1<<20)*54; got != want {
 		t.Errorf("Bytes() = %d, want %d", got, want)
+	}
+	if got, want := NewWithReplies(1<<20, 1<<18, 1).Bytes(), (1<<20)*64+(1<<21)*8+(1<<20)/8+(1<<20)*4+(1<<19)*8+(1<<18)*54; got != want {
+		t.Errorf("NewWithReplies(1M, 256k).Bytes() = %d, want %d", got, want)
+	}
+	for _, c := range []struct{ capacity, replies, rslots, rcap int }{
+		{1000, 0, 8, 0}, {1000, -1, 8, 0}, {1000, 6, 8, 6}, {1000, 7, 16, 7}, {100, 1000, 256, 100},
+	} {
+		tb := NewWithReplies(c.capacity, c.replies, 1)
+		if len(tb.rslots) != c.rslots || tb.ReplyCap() != c.rcap || tb.Cap() != c.capacity {
+			t.Errorf("NewWithReplies(%d, %d): reply slots %d, reply cap %d, cap %d; want %d, %d, %d",
+				c.capacity, c.replies, len(tb.rslots), tb.ReplyCap(), tb.Cap(), c.rslots, c.rcap, c.capacity)
+		}
 	}
 }
 

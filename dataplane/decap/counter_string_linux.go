@@ -15,12 +15,15 @@ func _() {
 	_ = x[decapCounterCOUNTER_DROP_ADJUST_FAILED-4]
 	_ = x[decapCounterCOUNTER_DECAP_IPIP-5]
 	_ = x[decapCounterCOUNTER_DECAP_GUE-6]
-	_ = x[decapCounterCOUNTER_MAX-7]
+	_ = x[decapCounterCOUNTER_DECAP_GRE-7]
+	_ = x[decapCounterCOUNTER_PASS_GRE_OPTIONS-8]
+	_ = x[decapCounterCOUNTER_DROP_BAD_CHECKSUM-9]
+	_ = x[decapCounterCOUNTER_MAX-10]
 }
 
-const _decapCounter_name = "PASS_NOT_TUNNELPASS_NOT_VIPPASS_FRAGMENTDROP_MALFORMEDDROP_ADJUST_FAILEDDECAP_IPIPDECAP_GUEMAX"
+const _decapCounter_name = "PASS_NOT_TUNNELPASS_NOT_VIPPASS_FRAGMENTDROP_MALFORMEDDROP_ADJUST_FAILEDDECAP_IPIPDECAP_GUEDECAP_GREPASS_GRE_OPTIONSDROP_BAD_CHECKSUMMAX"
 
-var _decapCounter_index = [...]uint8{0, 15, 27, 40, 54, 72, 82, 91, 94}
+var _decapCounter_index = [...]uint8{0, 15, 27, 40, 54, 72, 82, 91, 100, 116, 133, 136}
 
 func (i decapCounter) String() string {
 	idx := int(i) - 0

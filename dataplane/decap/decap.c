@@ -10,7 +10,19 @@
 //     header (version 0, C bit clear, no options, proto 4 or 41), as IPVS
 //     sends with --tun-type gue --tun-port N since Linux 5.2; GUE version 1
 //     (the inner IP header right after UDP) is accepted too, as Linux fou
-//     accepts it.
+//     accepts it;
+//   - GRE (protocol 47): the 4-byte header of RFC 2784, version 0,
+//     protocol 0x0800 (inner IPv4) or 0x86DD (inner IPv6), with an optional
+//     checksum (the C bit and a 4-byte checksum field), as IPVS sends with
+//     --tun-type gre [--tun-csum] since Linux 5.2. The checksum, when
+//     present, is verified as the kernel's gre_parse_header verifies it: a
+//     packet whose checksum is wrong is dropped. GRE with a key or a
+//     sequence number (RFC 2890), which IPVS never sends, is passed
+//     untouched (a keyed GRE tunnel of the host's own may want it); GRE
+//     with the routing bit or other reserved bits set, which the kernel
+//     refuses, is dropped; other GRE versions (1 is PPTP) and other
+//     protocols (Ethernet over GRE, ERSPAN, ...) are not ours and pass.
+//     GRE is decapsulated only when `settings` enables it.
 //
 // Only a packet whose inner destination is in `vips` is decapsulated: the
 // outer headers are removed with bpf_skb_adjust_room(BPF_ADJ_ROOM_MAC), the
@@ -55,6 +67,26 @@
 // nibble after UDP is the inner IP version.
 #define GUE_HLEN 4
 
+// GRE (RFC 2784, RFC 2890): the flags and version word, host order.
+#define GRE_CSUM 0x8000
+#define GRE_ROUTING 0x4000
+#define GRE_KEY 0x2000
+#define GRE_SEQ 0x1000
+#define GRE_RESERVED 0x0ff8 // strict source route, recursion, reserved0
+#define GRE_VERSION 0x0007
+#define GRE_HLEN 4
+#define GRE_CSUM_HLEN 8
+#define ETH_P_IP_ 0x0800
+#define ETH_P_IPV6_ 0x86DD
+
+// The GRE checksum is summed in chunks read to the stack; CSUM_CHUNKS of
+// them cover the largest IP payload.
+#define CSUM_CHUNK 64
+#define CSUM_CHUNKS (65536 / CSUM_CHUNK)
+
+// Bits of struct config's flags.
+#define CONFIG_GRE 1
+
 // CONTINUE is what the parsers return to go on; otherwise they return the
 // enum counter that decides the packet's fate.
 #define CONTINUE (-1)
@@ -69,6 +101,9 @@ enum counter {
 	COUNTER_DROP_ADJUST_FAILED, // bpf_skb_adjust_room refused the packet
 	COUNTER_DECAP_IPIP,         // IPIP (4, 41) decapsulated
 	COUNTER_DECAP_GUE,          // GUE decapsulated
+	COUNTER_DECAP_GRE,          // GRE decapsulated
+	COUNTER_PASS_GRE_OPTIONS,   // GRE with a key or sequence number: not IPVS's
+	COUNTER_DROP_BAD_CHECKSUM,  // GRE whose checksum does not verify
 	COUNTER_MAX,
 };
 
@@ -81,7 +116,7 @@ struct vip_key {
 // struct config is the single entry of `settings`.
 struct config {
 	__u16 gue_port; // UDP destination port of GUE, host order; 0: GUE off
-	__u16 reserved;
+	__u16 flags;    // CONFIG_GRE: decapsulate GRE
 };
 
 // vips: the inner destinations to decapsulate; the value is reserved (0).
@@ -112,7 +147,7 @@ struct tunnel {
 	__u32 inner_off;    // offset of the inner IP header from the MAC header
 	__u8 inner_proto;   // IPPROTO_IPIP (IPv4 inside) or IPPROTO_IPV6
 	__u8 outer_v6;      // the outer header is IPv6
-	__u8 gue;           // GUE rather than plain IPIP
+	__u8 kind;          // COUNTER_DECAP_IPIP, _GUE or _GRE
 };
 
 // count adds one to the counter of c. Not inlined: one copy of the map
@@ -146,6 +181,92 @@ static __always_inline __u16 gue_port(void)
 	return cfg ? cfg->gue_port : 0;
 }
 
+static __always_inline int gre_enabled(void)
+{
+	__u32 key = 0;
+	struct config *cfg = bpf_map_lookup_elem(&settings, &key);
+
+	return cfg && (cfg->flags & CONFIG_GRE);
+}
+
+// csum_ok reports whether the len bytes at off sum to 0xffff in ones'
+// complement (RFC 1071): a packet with a correct checksum field. The
+// bytes are read in CSUM_CHUNK pieces; the last one is zero-padded, which
+// sums an odd tail as RFC 1071 pads it.
+static __always_inline int csum_ok(struct __sk_buff *skb, __u32 off, __u32 len)
+{
+	__u8 buf[CSUM_CHUNK];
+	__u64 sum = 0;
+	__s64 r;
+
+	for (int i = 0; i < CSUM_CHUNKS; i++) {
+		__u32 pos = i * CSUM_CHUNK;
+		__u32 n;
+
+		if (pos >= len)
+			break;
+		n = len - pos;
+		if (n >= CSUM_CHUNK) {
+			if (bpf_skb_load_bytes(skb, off + pos, buf, CSUM_CHUNK))
+				return 0;
+			r = bpf_csum_diff(0, 0, (__be32 *)buf, CSUM_CHUNK, (__u32)sum);
+		} else {
+			__builtin_memset(buf, 0, sizeof(buf));
+			// Hide n's range from the compiler, so that the mask
+			// the verifier needs stays.
+			asm volatile("" : "+r"(n));
+			n &= CSUM_CHUNK - 1;
+			if (n == 0 || bpf_skb_load_bytes(skb, off + pos, buf, n))
+				return 0;
+			// The zeros after the tail add nothing to the sum.
+			r = bpf_csum_diff(0, 0, (__be32 *)buf, CSUM_CHUNK, (__u32)sum);
+		}
+		if (r < 0)
+			return 0;
+		sum = (__u64)r;
+	}
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
+// parse_gre checks the GRE packet of len bytes at off and fills t. It
+// returns CONTINUE or the counter to apply.
+static __always_inline int parse_gre(struct __sk_buff *skb, __u32 off, __u32 len, struct tunnel *t)
+{
+	__be16 gre[2];
+	__u16 flags, proto;
+	__u32 hlen = GRE_HLEN;
+
+	if (!gre_enabled())
+		return COUNTER_PASS_NOT_TUNNEL;
+	if (len < GRE_HLEN || bpf_skb_load_bytes(skb, off, gre, sizeof(gre)))
+		return COUNTER_DROP_MALFORMED;
+	flags = bpf_ntohs(gre[0]);
+	proto = bpf_ntohs(gre[1]);
+	if (flags & GRE_VERSION)
+		return COUNTER_PASS_NOT_TUNNEL; // PPTP's enhanced GRE and others
+	if (proto != ETH_P_IP_ && proto != ETH_P_IPV6_)
+		return COUNTER_PASS_NOT_TUNNEL; // Ethernet over GRE, ERSPAN, ...
+	if (flags & (GRE_ROUTING | GRE_RESERVED))
+		return COUNTER_DROP_MALFORMED;
+	if (flags & (GRE_KEY | GRE_SEQ))
+		return COUNTER_PASS_GRE_OPTIONS;
+	if (flags & GRE_CSUM) {
+		hlen = GRE_CSUM_HLEN;
+		if (len < GRE_CSUM_HLEN)
+			return COUNTER_DROP_MALFORMED;
+		if (!csum_ok(skb, off, len))
+			return COUNTER_DROP_BAD_CHECKSUM;
+	}
+	t->kind = COUNTER_DECAP_GRE;
+	t->inner_proto = proto == ETH_P_IP_ ? IPPROTO_IPIP : IPPROTO_IPV6;
+	t->inner_off = off + hlen;
+	return CONTINUE;
+}
+
 // parse_gue checks the UDP payload at off (a GUE header or, for version 1,
 // the inner IP header) and fills t. It returns CONTINUE or the counter to apply.
 static __always_inline int parse_gue(struct __sk_buff *skb, __u32 off, struct tunnel *t)
@@ -154,7 +275,7 @@ static __always_inline int parse_gue(struct __sk_buff *skb, __u32 off, struct tu
 
 	if (bpf_skb_load_bytes(skb, off, gue, sizeof(gue)))
 		return COUNTER_DROP_MALFORMED;
-	t->gue = 1;
+	t->kind = COUNTER_DECAP_GUE;
 	switch (gue[0] >> 6) {
 	case 0:
 		// C bit (control message) or options (hlen): IPVS sends neither
@@ -209,13 +330,14 @@ static __always_inline int parse_ipv4(struct __sk_buff *skb, struct tunnel *t)
 {
 	struct iphdr ip;
 	__u32 off = ETH_HLEN;
-	__u16 frag;
+	__u16 frag, total;
 
 	if (bpf_skb_load_bytes(skb, off, &ip, sizeof(ip)))
 		return COUNTER_PASS_NOT_TUNNEL;
 	if (ip.version != 4 || ip.ihl < 5)
 		return COUNTER_PASS_NOT_TUNNEL; // the kernel drops it
 	frag = bpf_ntohs(ip.frag_off);
+	total = bpf_ntohs(ip.tot_len);
 	off += ip.ihl * 4;
 	switch (ip.protocol) {
 	case IPPROTO_IPIP:
@@ -229,6 +351,12 @@ static __always_inline int parse_ipv4(struct __sk_buff *skb, struct tunnel *t)
 		if (frag & IP4_OFFSET)
 			return COUNTER_PASS_NOT_TUNNEL; // no UDP header to look at
 		return parse_udp(skb, off, frag & IP4_MF, t);
+	case IPPROTO_GRE:
+		if (frag & (IP4_MF | IP4_OFFSET))
+			return gre_enabled() ? COUNTER_PASS_FRAGMENT : COUNTER_PASS_NOT_TUNNEL;
+		if (total < ip.ihl * 4)
+			return COUNTER_DROP_MALFORMED;
+		return parse_gre(skb, off, total - ip.ihl * 4, t);
 	default:
 		return COUNTER_PASS_NOT_TUNNEL;
 	}
@@ -256,10 +384,13 @@ static __always_inline int parse_ipv6(struct __sk_buff *skb, struct tunnel *t)
 		return CONTINUE;
 	case IPPROTO_UDP:
 		return parse_udp(skb, off, 0, t);
+	case IPPROTO_GRE:
+		return parse_gre(skb, off, bpf_ntohs(ip6.payload_len), t);
 	case NEXTHDR_FRAGMENT:
 		if (bpf_skb_load_bytes(skb, off, frag, sizeof(frag)))
 			return COUNTER_PASS_NOT_TUNNEL;
-		if (frag[0] == IPPROTO_IPIP || frag[0] == IPPROTO_IPV6)
+		if (frag[0] == IPPROTO_IPIP || frag[0] == IPPROTO_IPV6 ||
+		    (frag[0] == IPPROTO_GRE && gre_enabled()))
 			return COUNTER_PASS_FRAGMENT;
 		// A first UDP fragment to the GUE port (offset 0, the 13 high
 		// bits of bytes 2-3) counts as a fragment; later ones are opaque.
@@ -303,7 +434,7 @@ static __always_inline int inner_vip(struct __sk_buff *skb, struct tunnel *t, in
 SEC("tc")
 int xlvs_decap(struct __sk_buff *skb)
 {
-	struct tunnel t = {};
+	struct tunnel t = { .kind = COUNTER_DECAP_IPIP };
 	__u64 flags = BPF_F_ADJ_ROOM_FIXED_GSO;
 	__be16 eth_proto;
 	int c, hit = 0;
@@ -315,7 +446,7 @@ int xlvs_decap(struct __sk_buff *skb)
 	else
 		c = COUNTER_PASS_NOT_TUNNEL;
 	if (c != CONTINUE)
-		return c == COUNTER_DROP_MALFORMED ? drop(c) : pass(c);
+		return c == COUNTER_DROP_MALFORMED || c == COUNTER_DROP_BAD_CHECKSUM ? drop(c) : pass(c);
 
 	c = inner_vip(skb, &t, &hit);
 	if (c != CONTINUE)
@@ -337,7 +468,7 @@ int xlvs_decap(struct __sk_buff *skb)
 	if ((t.inner_proto == IPPROTO_IPIP) == t.outer_v6 &&
 	    bpf_skb_store_bytes(skb, offsetof(struct ethhdr, h_proto), &eth_proto, sizeof(eth_proto), 0))
 		return drop(COUNTER_DROP_ADJUST_FAILED);
-	return pass(t.gue ? COUNTER_DECAP_GUE : COUNTER_DECAP_IPIP);
+	return pass(t.kind);
 }
 
 char __license[] SEC("license") = "Dual MIT/GPL";

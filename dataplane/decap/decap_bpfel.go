@@ -14,9 +14,9 @@ import (
 )
 
 type decapConfig struct {
-	_        structs.HostLayout
-	GuePort  uint16
-	Reserved uint16
+	_       structs.HostLayout
+	GuePort uint16
+	Flags   uint16
 }
 
 type decapCounter uint32
@@ -29,7 +29,10 @@ const (
 	decapCounterCOUNTER_DROP_ADJUST_FAILED decapCounter = 4
 	decapCounterCOUNTER_DECAP_IPIP         decapCounter = 5
 	decapCounterCOUNTER_DECAP_GUE          decapCounter = 6
-	decapCounterCOUNTER_MAX                decapCounter = 7
+	decapCounterCOUNTER_DECAP_GRE          decapCounter = 7
+	decapCounterCOUNTER_PASS_GRE_OPTIONS   decapCounter = 8
+	decapCounterCOUNTER_DROP_BAD_CHECKSUM  decapCounter = 9
+	decapCounterCOUNTER_MAX                decapCounter = 10
 )
 
 type decapVipKey struct {

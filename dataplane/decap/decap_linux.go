@@ -16,9 +16,14 @@ type Options struct {
 	// VIPs are the inner destinations to decapsulate, IPv4 or IPv6.
 	VIPs []netip.Addr
 	// GUEPort is the UDP destination port of GUE tunnels; 0 decapsulates
-	// IPIP only.
+	// no GUE.
 	GUEPort uint16
+	// GRE decapsulates GRE (protocol 47) too.
+	GRE bool
 }
+
+// configGRE is the GRE bit of the settings' flags (decap.c CONFIG_GRE).
+const configGRE = 1
 
 // Decap is a loaded decapsulator program and its maps. Create it with
 // [Load] or [Find]; release the file descriptors with [Decap.Close].
@@ -59,6 +64,10 @@ func Load(o Options) (*Decap, error) {
 		return nil, err
 	}
 	if err := d.SetGUEPort(o.GUEPort); err != nil {
+		d.Close()
+		return nil, err
+	}
+	if err := d.SetGRE(o.GRE); err != nil {
 		d.Close()
 		return nil, err
 	}
@@ -167,8 +176,12 @@ func (d *Decap) vipKeys() ([]decapVipKey, error) {
 
 // SetGUEPort sets the UDP port GUE packets arrive on; 0 turns GUE off.
 func (d *Decap) SetGUEPort(port uint16) error {
-	cfg := decapConfig{GuePort: port}
-	if err := d.objs.Settings.Update(uint32(0), &cfg, ebpf.UpdateAny); err != nil {
+	cfg, err := d.config()
+	if err == nil {
+		cfg.GuePort = port
+		err = d.objs.Settings.Update(uint32(0), &cfg, ebpf.UpdateAny)
+	}
+	if err != nil {
 		return fmt.Errorf("set GUE port %d: %w", port, err)
 	}
 	return nil
@@ -176,11 +189,43 @@ func (d *Decap) SetGUEPort(port uint16) error {
 
 // GUEPort returns the UDP port of GUE; 0 means GUE is off.
 func (d *Decap) GUEPort() (uint16, error) {
-	var cfg decapConfig
-	if err := d.objs.Settings.Lookup(uint32(0), &cfg); err != nil {
+	cfg, err := d.config()
+	if err != nil {
 		return 0, fmt.Errorf("read GUE port: %w", err)
 	}
 	return cfg.GuePort, nil
+}
+
+// SetGRE turns the decapsulation of GRE on or off.
+func (d *Decap) SetGRE(on bool) error {
+	cfg, err := d.config()
+	if err == nil {
+		cfg.Flags &^= configGRE
+		if on {
+			cfg.Flags |= configGRE
+		}
+		err = d.objs.Settings.Update(uint32(0), &cfg, ebpf.UpdateAny)
+	}
+	if err != nil {
+		return fmt.Errorf("set GRE %v: %w", on, err)
+	}
+	return nil
+}
+
+// GRE reports whether GRE is decapsulated.
+func (d *Decap) GRE() (bool, error) {
+	cfg, err := d.config()
+	if err != nil {
+		return false, fmt.Errorf("read GRE setting: %w", err)
+	}
+	return cfg.Flags&configGRE != 0, nil
+}
+
+// config reads the program's settings.
+func (d *Decap) config() (decapConfig, error) {
+	var cfg decapConfig
+	err := d.objs.Settings.Lookup(uint32(0), &cfg)
+	return cfg, err
 }
 
 // Counters returns the packets seen per counter, summed over CPUs, keyed

@@ -14,7 +14,11 @@
 //     header of version 0 with the C bit clear, no options and protocol 4
 //     or 41, as IPVS sends with --tun-type gue since Linux 5.2; GUE
 //     version 1 (the inner IP header directly after UDP) as Linux fou
-//     accepts it.
+//     accepts it;
+//   - GRE (IP protocol 47) when enabled ([Decap.SetGRE]): the 4-byte
+//     header of RFC 2784 with protocol 0x0800 or 0x86DD, and with the
+//     checksum present bit the 8-byte header whose checksum is verified,
+//     as IPVS sends with --tun-type gre [--tun-csum] since Linux 5.2.
 //
 // # Policy
 //
@@ -25,7 +29,7 @@
 // packet to the socket bound on the VIP (which must be a local address,
 // e.g. on lo). A packet is counted exactly once ([CounterNames]):
 //
-//   - decap-ipip, decap-gue: decapsulated;
+//   - decap-ipip, decap-gue, decap-gre: decapsulated;
 //   - pass-not-tunnel: not a tunnel packet — passed untouched;
 //   - pass-not-vip: a tunnel packet whose inner destination is not a VIP —
 //     passed untouched (the kernel may have its own use for it);
@@ -35,8 +39,18 @@
 //   - drop-malformed: a tunnel packet whose GUE or inner IP header is
 //     truncated or invalid (GUE version 2 or 3, a control message, GUE
 //     options such as IPVS's --tun-remcsum, an unknown inner protocol, an
-//     inner header of the wrong IP version) — dropped;
-//   - drop-adjust-failed: the kernel refused to remove the headers — dropped.
+//     inner header of the wrong IP version, a truncated GRE header) — dropped;
+//   - drop-adjust-failed: the kernel refused to remove the headers — dropped;
+//   - drop-bad-checksum: GRE with a checksum that does not verify — dropped,
+//     as the kernel's gre_parse_header drops it;
+//   - pass-gre-options: GRE with a key or a sequence number (RFC 2890),
+//     which IPVS never sends — passed untouched, for a keyed GRE tunnel the
+//     host may have of its own.
+//
+// GRE with the routing bit or other reserved bits set is malformed
+// (drop-malformed), as the kernel refuses it; GRE of another version (1
+// is PPTP) or carrying something else than IPv4 or IPv6 (Ethernet,
+// ERSPAN) is not a tunnel of ours (pass-not-tunnel).
 //
 // The outer destination is not checked: a tunnel packet that reaches the
 // interface with an inner destination that is a VIP is decapsulated.

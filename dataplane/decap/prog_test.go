@@ -46,7 +46,7 @@ const testGUEPort = 6080
 func loadT(t testing.TB) *Decap {
 	t.Helper()
 	netlab.RequireRoot(t)
-	d, err := Load(Options{VIPs: []netip.Addr{vip4, vip6}, GUEPort: testGUEPort})
+	d, err := Load(Options{VIPs: []netip.Addr{vip4, vip6}, GUEPort: testGUEPort, GRE: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,6 +108,64 @@ func gueRaw(rs netip.Addr, port uint16, payload []byte) []byte {
 	return b.UDP(50000, port).Payload(payload).Bytes()
 }
 
+// greC is the GRE checksum-present bit.
+const greC = 0x8000
+
+// Inner packets of the GRE cases: an odd length, several checksum
+// chunks, and the shortest IPv4 packet.
+var (
+	oddIn4  = testpkt.Eth(dirMAC, rsMAC).IPv4(client4, vip4).UDP(40000, 53).Payload([]byte("odd")).IP()
+	bigIn6  = testpkt.Eth(dirMAC, rsMAC).IPv6(client6, vip6).UDP(40000, 53).Payload(bytes.Repeat([]byte{0xa5, 0x5a, 0xff}, 401)).IP()
+	tinyIn4 = testpkt.Eth(dirMAC, rsMAC).IPv4(client4, vip4).Transport(253, nil).IP()
+)
+
+// onesSum is the RFC 1071 checksum of b, computed 16 bits at a time.
+func onesSum(b []byte) uint16 {
+	var s uint32
+	for i := 0; i+1 < len(b); i += 2 {
+		s += uint32(b[i])<<8 | uint32(b[i+1])
+	}
+	if len(b)%2 == 1 {
+		s += uint32(b[len(b)-1]) << 8
+	}
+	for s > 0xffff {
+		s = s>>16 + s&0xffff
+	}
+	return ^uint16(s)
+}
+
+// gre is inner in a GRE packet to rs with the given flags (0 or greC, the
+// checksum then filled in), as IPVS's ipvs_gre_encap builds it.
+func gre(rs netip.Addr, flags uint16, inner []byte) []byte {
+	et := uint16(header.EtherTypeIPv4)
+	if inner[0]>>4 == 6 {
+		et = header.EtherTypeIPv6
+	}
+	h := binary.BigEndian.AppendUint16(nil, flags)
+	h = binary.BigEndian.AppendUint16(h, et)
+	if flags&greC != 0 {
+		h = append(h, 0, 0, 0, 0)
+		pkt := append(h, inner...)
+		binary.BigEndian.PutUint16(pkt[4:], onesSum(pkt))
+		return outer(rs, 47, pkt).Bytes()
+	}
+	return outer(rs, 47, append(h, inner...)).Bytes()
+}
+
+// greRaw is inner behind the raw GRE header hdr, to rs.
+func greRaw(rs netip.Addr, hdr, inner []byte) []byte {
+	return outer(rs, 47, append(bytes.Clone(hdr), inner...)).Bytes()
+}
+
+// trailer returns frame followed by bytes that are not part of its IP
+// packet (Ethernet padding, a trailer): the checksum must not cover them.
+func trailer(frame []byte) []byte {
+	return append(bytes.Clone(frame), 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee)
+}
+
+// flip returns a copy of frame with byte off inverted.
+func flip(frame []byte, off int) []byte { return with(frame, off, ^frame[off]) }
+
 // decapsulated is the frame the program must leave: the Ethernet header
 // with the inner packet's EtherType, then the inner packet.
 func decapsulated(inner []byte) []byte {
@@ -142,6 +200,7 @@ const (
 	ethOff  = header.EthernetMinimumSize
 	gueOff4 = ethOff + 20 + 8
 	gueOff6 = ethOff + 40 + 8
+	greOff4 = ethOff + 20
 )
 
 func TestProgram(t *testing.T) {
@@ -198,6 +257,32 @@ func TestProgram(t *testing.T) {
 		{"ipip proto 4 with ipv6 inside", outer(rs4, 4, in6).Bytes(), tcActShot, "drop-malformed", nil},
 		{"ipip proto 41 with ipv4 inside", outer(rs4, 41, in4).Bytes(), tcActShot, "drop-malformed", nil},
 		{"ipip inner ihl 4", outer(rs4, 4, with(in4, 0, 0x44)).Bytes(), tcActShot, "drop-malformed", nil},
+
+		{"gre 4in4", gre(rs4, 0, in4), tcActOK, "decap-gre", decapsulated(in4)},
+		{"gre 6in6", gre(rs6, 0, in6), tcActOK, "decap-gre", decapsulated(in6)},
+		{"gre 4in6", gre(rs6, 0, in4), tcActOK, "decap-gre", decapsulated(in4)},
+		{"gre 6in4", gre(rs4, 0, in6), tcActOK, "decap-gre", decapsulated(in6)},
+		{"gre csum 4in4", gre(rs4, greC, in4), tcActOK, "decap-gre", decapsulated(in4)},
+		{"gre csum 6in6", gre(rs6, greC, in6), tcActOK, "decap-gre", decapsulated(in6)},
+		{"gre csum odd length", gre(rs4, greC, oddIn4), tcActOK, "decap-gre", decapsulated(oddIn4)},
+		{"gre csum several chunks", gre(rs6, greC, bigIn6), tcActOK, "decap-gre", decapsulated(bigIn6)},
+		{"gre csum trailing bytes", trailer(gre(rs4, greC, tinyIn4)), tcActOK, "decap-gre", trailer(decapsulated(tinyIn4))},
+		{"gre csum wrong", flip(gre(rs4, greC, in4), len(gre(rs4, greC, in4))-1), tcActShot, "drop-bad-checksum", nil},
+		{"gre csum wrong several chunks", flip(gre(rs6, greC, bigIn6), ethOff+40+200), tcActShot, "drop-bad-checksum", nil},
+		{"gre csum field wrong", flip(gre(rs4, greC, in4), greOff4+4), tcActShot, "drop-bad-checksum", nil},
+		{"gre inner not a vip", gre(rs4, 0, not4), tcActOK, "pass-not-vip", nil},
+		{"gre csum inner not a vip", gre(rs6, greC, not6), tcActOK, "pass-not-vip", nil},
+		{"gre key", greRaw(rs4, []byte{0x20, 0, 8, 0, 0, 0, 0, 7}, in4), tcActOK, "pass-gre-options", nil},
+		{"gre sequence number", greRaw(rs4, []byte{0x10, 0, 8, 0, 0, 0, 0, 1}, in4), tcActOK, "pass-gre-options", nil},
+		{"gre routing bit", greRaw(rs4, []byte{0x40, 0, 8, 0}, in4), tcActShot, "drop-malformed", nil},
+		{"gre recursion bits", greRaw(rs4, []byte{0x01, 0, 8, 0}, in4), tcActShot, "drop-malformed", nil},
+		{"gre version 1 (pptp)", greRaw(rs4, []byte{0x30, 0x81, 0x88, 0x0b, 0, 0, 0, 0, 0, 0, 0, 1}, in4), tcActOK, "pass-not-tunnel", nil},
+		{"gre ethernet inside", greRaw(rs4, []byte{0, 0, 0x65, 0x58}, in4), tcActOK, "pass-not-tunnel", nil},
+		{"gre short", outer(rs4, 47, []byte{0, 0, 8}).Bytes(), tcActShot, "drop-malformed", nil},
+		{"gre csum short", outer(rs4, 47, []byte{0x80, 0, 8, 0, 0}).Bytes(), tcActShot, "drop-malformed", nil},
+		{"gre inner truncated", greRaw(rs4, []byte{0, 0, 8, 0}, in4[:12]), tcActShot, "drop-malformed", nil},
+		{"gre ipv4 protocol with ipv6 inside", greRaw(rs4, []byte{0, 0, 8, 0}, in6), tcActShot, "drop-malformed", nil},
+		{"gre fragment", fragment(gre(rs4, 0, in4), 0x2000), tcActOK, "pass-fragment", nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -304,5 +389,46 @@ func TestMapCapacity(t *testing.T) {
 	}
 	if got := spec.Maps[decapMapCounters].MaxEntries; int(got) != len(CounterNames) {
 		t.Errorf("counters max_entries %d, %d names", got, len(CounterNames))
+	}
+}
+
+func TestGREOffPassesGRE(t *testing.T) {
+	d := loadT(t)
+	if on, err := d.GRE(); err != nil || !on {
+		t.Fatalf("GRE() = %v, %v after Load with GRE", on, err)
+	}
+	if err := d.SetGRE(false); err != nil {
+		t.Fatal(err)
+	}
+	if on, err := d.GRE(); err != nil || on {
+		t.Fatalf("GRE() = %v, %v after SetGRE(false)", on, err)
+	}
+	if port, err := d.GUEPort(); err != nil || port != testGUEPort {
+		t.Fatalf("SetGRE changed the GUE port: %d, %v", port, err)
+	}
+	for _, frame := range [][]byte{gre(rs4, greC, innerUDP(vip4)), fragment(gre(rs4, 0, innerUDP(vip4)), 0x2000)} {
+		opts := ebpf.RunOptions{Data: frame, DataOut: make([]byte, len(frame))}
+		if ret, err := d.objs.XlvsDecap.Run(&opts); err != nil || ret != tcActOK {
+			t.Fatalf("run: %d, %v", ret, err)
+		}
+		if !bytes.Equal(opts.DataOut, frame) {
+			t.Errorf("GRE changed with GRE off:\n got %x\nwant %x", opts.DataOut, frame)
+		}
+	}
+	c, err := d.Counters()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c["pass-not-tunnel"] != 2 {
+		t.Errorf("counters %v, want pass-not-tunnel 2", c)
+	}
+	if err := d.SetGUEPort(7000); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SetGRE(true); err != nil {
+		t.Fatal(err)
+	}
+	if port, _ := d.GUEPort(); port != 7000 {
+		t.Errorf("SetGRE(true) changed the GUE port to %d", port)
 	}
 }

@@ -75,6 +75,9 @@ func TestNATTunnelICMPAllocateNothing(t *testing.T) {
 		{"gue", snapshot.MethodTunnel, snapshot.TunGUE, func(f *fixture, run int) []injected {
 			return []injected{{0, linkClient, fromClient(client(run%50), vip4).UDP(uint16(run), 53).Payload([]byte("q")).Bytes()}}
 		}},
+		{"gre", snapshot.MethodTunnel, snapshot.TunGRE, func(f *fixture, run int) []injected {
+			return []injected{{0, linkClient, fromClient(client(run%50), vip4).UDP(uint16(run), 53).Payload([]byte("q")).Bytes()}}
+		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

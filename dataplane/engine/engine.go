@@ -18,12 +18,34 @@ import (
 type Config struct {
 	// ConnCapacity is the connection table capacity of each worker.
 	ConnCapacity int
+	// ReplyCapacity is how many connections of each worker may have a
+	// reply key at a time (NAT, later FULLNAT: the connections whose
+	// replies pass through the director); DR and TUN connections need
+	// none. 0 means ConnCapacity/DefaultReplyDivisor; negative, none.
+	ReplyCapacity int
 	// HandoffSize is the number of slots of each handoff ring (power of two).
 	HandoffSize int
 	// CPUs pins worker i to CPUs[i % len(CPUs)]; empty: no pinning.
 	CPUs []int
 	// Seed seeds the connection table hashes.
 	Seed uint64
+}
+
+// DefaultReplyDivisor sets the default reply capacity: a quarter of the
+// connection capacity. Each reply record costs about 70 bytes with its
+// index slot, reserved whether used or not (ARCHITECTURE.md).
+const DefaultReplyDivisor = 4
+
+// replyCapacity resolves cfg.ReplyCapacity.
+func (cfg *Config) replyCapacity() int {
+	switch {
+	case cfg.ReplyCapacity < 0:
+		return 0
+	case cfg.ReplyCapacity == 0:
+		return cfg.ConnCapacity / DefaultReplyDivisor
+	default:
+		return min(cfg.ReplyCapacity, cfg.ConnCapacity)
+	}
 }
 
 // DefaultConfig returns the sizes xlvsd uses unless told otherwise.

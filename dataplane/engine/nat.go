@@ -38,6 +38,9 @@ func (w *Worker) xmitNAT(d *port.Desc, frame []byte, m *packet.Meta, idx int32, 
 		rk := conntrack.ReplyKey{Peer: dest.Addr, PeerPort: rport, Local: m.Src, LocalPort: m.SrcPort, Proto: m.Proto}
 		var hop conntrack.Hop
 		hopFromFrame(&hop, d, frame)
+		if w.ct.ReplyLen() >= w.ct.ReplyCap() {
+			return w.dropped(verdict.ReplyTableFull)
+		}
 		if !w.ct.SetReply(idx, &rk, &hop, now) {
 			return w.dropped(verdict.ReplyTupleInUse)
 		}

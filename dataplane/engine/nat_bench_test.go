@@ -64,14 +64,15 @@ func BenchmarkNATReply(b *testing.B) {
 	replay(b, f, linkServer, out)
 }
 
-// BenchmarkTunnel: established flows encapsulated in IPIP or GUE (with
-// and without the UDP checksum).
+// BenchmarkTunnel: established flows encapsulated in IPIP, GUE or GRE
+// (with and without the UDP or GRE checksum).
 func BenchmarkTunnel(b *testing.B) {
 	for _, c := range []struct {
 		name  string
 		typ   uint8
 		flags uint16
-	}{{"ipip", snapshot.TunIPIP, 0}, {"gue", snapshot.TunGUE, 0}, {"gue-csum", snapshot.TunGUE, snapshot.TunFlagCsum}} {
+	}{{"ipip", snapshot.TunIPIP, 0}, {"gue", snapshot.TunGUE, 0}, {"gue-csum", snapshot.TunGUE, snapshot.TunFlagCsum},
+		{"gre", snapshot.TunGRE, 0}, {"gre-csum", snapshot.TunGRE, snapshot.TunFlagCsum}} {
 		b.Run(c.name, func(b *testing.B) {
 			f := newTwoArmed(b, 1, snapshot.MethodTunnel, c.typ)
 			for i := range f.dests {

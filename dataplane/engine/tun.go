@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/binary"
 
+	"github.com/xlvs/xlvs/dataplane/checksum"
 	"github.com/xlvs/xlvs/dataplane/header"
 	"github.com/xlvs/xlvs/dataplane/packet"
 	"github.com/xlvs/xlvs/dataplane/port"
@@ -25,6 +26,26 @@ const (
 	gueEncap      = header.UDPMinimumSize + gueHeaderSize
 )
 
+// GRE (RFC 2784), as IPVS builds it since Linux 5.2 (ipvs_gre_encap with
+// gre_build_header): the base header, and with --tun-csum the checksum
+// present bit and a checksum field over the GRE header and the inner
+// packet; never a key or a sequence number (RFC 2890).
+//
+//	 0                   1                   2                   3
+//	 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+//	+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//	|C|       Reserved0       | Ver |         Protocol Type         |
+//	+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//	|      Checksum (optional)      |       Reserved1 (Optional)    |
+//	+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//
+// Protocol Type is the inner packet's EtherType: 0x0800 or 0x86DD.
+const (
+	greHeaderSize     = 4
+	greCsumHeaderSize = 8
+	greFlagCsum       = 0x8000
+)
+
 // Source ports of GUE packets spread flows over the real server's receive
 // queues like Linux's udp_flow_src_port: a hash of the inner flow in the
 // kernel's default ephemeral range.
@@ -43,7 +64,8 @@ const ipv4DF = header.IPv4FlagDontFragment
 // ip_vs_tunnel_xmit): it prepends an outer IP header from the director's
 // address on the egress link (the next hop's Src) to the real server's
 // address, IPv4 or IPv6 as the real server is (IPIP, protocol 4 or 41),
-// with a UDP and a GUE header between them for --tun-type gue. The outer
+// with a UDP and a GUE header between them for --tun-type gue, a GRE
+// header (protocol 47) for --tun-type gre. The outer
 // header copies the inner TOS/traffic class and TTL/hop limit, and
 // DF from an IPv4 inner packet (always DF for an IPv6 one). A packet that
 // would exceed the egress MTU once encapsulated is answered with ICMP
@@ -53,16 +75,19 @@ func (w *Worker) xmitTunnel(d *port.Desc, frame []byte, m *packet.Meta, dest *sn
 	if !nh.Valid {
 		return w.dropped(verdict.NoNextHop)
 	}
-	if dest.TunType != snapshot.TunIPIP && dest.TunType != snapshot.TunGUE {
-		return w.dropped(verdict.Unsupported)
-	}
 	outer4 := isMapped(&dest.Addr)
 	encap := header.IPv6MinimumSize
 	if outer4 {
 		encap = header.IPv4MinimumSize
 	}
-	if dest.TunType == snapshot.TunGUE {
+	switch dest.TunType {
+	case snapshot.TunIPIP:
+	case snapshot.TunGUE:
 		encap += gueEncap
+	case snapshot.TunGRE:
+		encap += greLen(dest)
+	default:
+		return w.dropped(verdict.Unsupported)
 	}
 	ipLen := int(m.IPLen)
 	mtu := int(nh.MTU)
@@ -91,8 +116,11 @@ func (w *Worker) xmitTunnel(d *port.Desc, frame []byte, m *packet.Meta, dest *sn
 		innerProto, tos, ttl = header.IPProtoIPv6, ip.TrafficClass(), ip.HopLimit()
 	}
 	proto := innerProto
-	if dest.TunType == snapshot.TunGUE {
+	switch dest.TunType {
+	case snapshot.TunGUE:
 		proto = header.IPProtoUDP
+	case snapshot.TunGRE:
+		proto = header.IPProtoGRE
 	}
 	hdrLen := header.IPv6MinimumSize
 	if outer4 {
@@ -125,8 +153,11 @@ func (w *Worker) xmitTunnel(d *port.Desc, frame []byte, m *packet.Meta, dest *sn
 		ip.SetSourceAddress(nh.Src[:])
 		ip.SetDestinationAddress(dest.Addr[:])
 	}
-	if dest.TunType == snapshot.TunGUE {
+	switch dest.TunType {
+	case snapshot.TunGUE:
 		w.encapGUE(frame[l3:], hdrLen, innerProto, m, dest)
+	case snapshot.TunGRE:
+		encapGRE(frame[l3+hdrLen:], m.Family, dest)
 	}
 	d.Link = nh.Link
 	return 0, verdict.Tx
@@ -162,6 +193,34 @@ func (w *Worker) encapGUE(pkt []byte, hdrLen int, innerProto uint8, m *packet.Me
 		sum = 0xffff
 	}
 	udp.SetChecksum(sum)
+}
+
+// greLen is the size of the GRE header IPVS sends to dest (gre_calc_hlen):
+// 4 bytes, 8 with --tun-csum.
+func greLen(dest *snapshot.Dest) int {
+	if dest.TunFlags&snapshot.TunFlagCsum != 0 {
+		return greCsumHeaderSize
+	}
+	return greHeaderSize
+}
+
+// encapGRE writes the GRE header at the start of seg, which holds the GRE
+// header's room and then the inner packet of the given family. With
+// --tun-csum the checksum covers the GRE header and the inner packet
+// (RFC 2784 §2.5); --tun-nocsum and --tun-remcsum send none, as IPVS.
+func encapGRE(seg []byte, family uint8, dest *snapshot.Dest) {
+	et := uint16(header.EtherTypeIPv4)
+	if family == 6 {
+		et = header.EtherTypeIPv6
+	}
+	binary.BigEndian.PutUint16(seg[2:], et)
+	if dest.TunFlags&snapshot.TunFlagCsum == 0 {
+		binary.BigEndian.PutUint16(seg[0:], 0)
+		return
+	}
+	binary.BigEndian.PutUint16(seg[0:], greFlagCsum)
+	binary.BigEndian.PutUint32(seg[4:], 0)
+	binary.BigEndian.PutUint16(seg[4:], ^checksum.Checksum(seg, 0))
 }
 
 // isMapped reports whether a is an IPv4-mapped address (::ffff:a.b.c.d).

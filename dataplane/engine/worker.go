@@ -72,7 +72,7 @@ type Worker struct {
 func newWorker(id, n int, p port.Port, cfg Config, snap *atomic.Pointer[snapshot.Snapshot]) *Worker {
 	w := &Worker{
 		id: id, n: n, port: p, buf: p.Buffer(),
-		ct:         conntrack.New(cfg.ConnCapacity, cfg.Seed^uint64(id)*0x9e3779b97f4a7c15),
+		ct:         conntrack.NewWithReplies(cfg.ConnCapacity, cfg.replyCapacity(), cfg.Seed^uint64(id)*0x9e3779b97f4a7c15),
 		snapp:      snap,
 		destIdx:    make([]int32, snapshot.MaxDests),
 		dest:       make([]destCounters, snapshot.MaxDests),

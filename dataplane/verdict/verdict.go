@@ -53,5 +53,6 @@ const (
 	ICMPBadQuote                       // icmp-bad-quote
 	ICMPNoConnection                   // icmp-no-connection
 	SrcPortZero                        // source-port-zero
+	ReplyTableFull                     // reply-table-full
 	NumReasons                         // (count)
 )
