@@ -53,5 +53,9 @@ const (
 	ICMPBadQuote                       // icmp-bad-quote
 	ICMPNoConnection                   // icmp-no-connection
 	SrcPortZero                        // source-port-zero
+	NoLocalPort                        // fullnat-no-local-port
+	ProxyOutOfOrder                    // proxy-out-of-order
+	ProxySynData                       // proxy-syn-data
+	ProxyNoRoom                        // proxy-no-room
 	NumReasons                         // (count)
 )
