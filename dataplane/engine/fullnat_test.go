@@ -231,7 +231,6 @@ func TestFullNATRepliesOnTheWrongWorker(t *testing.T) {
 	f.checkFrames()
 }
 
-
 // TestFullNATPoolExhaustionAndRecovery: a range of 4 ports gives 4
 // connections; the fifth is refused and counted, the first four still
 // work, and once they expire new connections work again.
