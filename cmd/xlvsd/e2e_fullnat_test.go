@@ -298,7 +298,9 @@ type echoConn struct {
 	line string         // the whole first line
 }
 
-func dialEcho(t *testing.T, ns *netlab.NS, addr string) *echoConn { return dialEchoFirst(t, ns, addr, "") }
+func dialEcho(t *testing.T, ns *netlab.NS, addr string) *echoConn {
+	return dialEchoFirst(t, ns, addr, "")
+}
 
 // dialEchoFirst is dialEcho for a server that waits for the client's
 // first bytes (a PROXY v2 header only goes in front of them): it sends
