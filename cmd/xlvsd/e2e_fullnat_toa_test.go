@@ -15,7 +15,6 @@ import (
 // of a namespace, as tcpdump would.
 type pktCapture struct{ fd int }
 
-
 func startPktCapture(t *testing.T, ns *netlab.NS, dev string) *pktCapture {
 	t.Helper()
 	link, err := ns.Link(dev)
