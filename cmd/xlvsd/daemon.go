@@ -35,10 +35,11 @@ type daemon struct {
 	done     chan struct{}
 	saver    *rules.Saver   // --save-rules (rules.go)
 	metrics  *metricsServer // --metrics-addr (metrics.go)
+	fnat     fullnatOptions // --fullnat-ports (fullnat.go)
 }
 
 func start(o *options, log *slog.Logger) (d *daemon, err error) {
-	d = &daemon{log: log, done: make(chan struct{})}
+	d = &daemon{log: log, done: make(chan struct{}), fnat: o.fnat}
 	// The error returns below set d to nil: tear down what was built.
 	built := d
 	defer func() {
@@ -96,6 +97,7 @@ func start(o *options, log *slog.Logger) (d *daemon, err error) {
 	cfg.ConnCapacity = o.connMax
 	cfg.ReplyCapacity = o.natConnMax
 	cfg.CPUs = o.cpus
+	cfg.FullNATMinPort, cfg.FullNATMaxPort = o.fnat.minPort, o.fnat.maxPort
 	if d.eng, err = engine.New(cfg, ports); err != nil {
 		return nil, err
 	}
@@ -108,6 +110,7 @@ func start(o *options, log *slog.Logger) (d *daemon, err error) {
 		Publish:     d.publish,
 		Counters:    d.counters,
 		Conns:       d.eng,
+		IfIndex:     ifIndex,
 	})
 	if err := d.addMarks(o.marks); err != nil {
 		return nil, err
@@ -157,6 +160,7 @@ func (d *daemon) publish(s *snapshot.Snapshot) {
 	}
 	d.publishNAT(s)
 	d.publishMarks(s)
+	d.publishFullNAT(s)
 }
 
 // counters reports the workers' totals, drops by reason and the XDP
@@ -173,6 +177,7 @@ func (d *daemon) counters() map[string]uint64 {
 	for r := verdict.DropReason(1); r < verdict.NumReasons; r++ {
 		out["drop-"+r.String()] = c.Drops[r]
 	}
+	d.fullnatCounters(out)
 	if x, err := d.steer.Counters(); err == nil {
 		for k, v := range x {
 			out["xdp-"+k] = v

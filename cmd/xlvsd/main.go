@@ -4,6 +4,7 @@
 //
 //	xlvsd --interface eth0 [--interface eth1] [--socket PATH] [--queues N] [--cpus 0,1] [--mark RULE]...
 //	      [--rules FILE [--save-rules]] [--metrics-addr HOST:PORT] [--keepalived-conf FILE]
+//	      [--fullnat-ports MIN-MAX]
 //
 // SIGTERM or SIGINT detaches XDP, stops the workers, removes the socket and
 // exits 0. The XDP program is attached through a bpf_link owned by the
@@ -40,6 +41,7 @@ type options struct {
 	metricsOptions
 	keepalived string
 	marks      []api.MarkRule // --mark (marks.go)
+	fnat       fullnatOptions // --fullnat-ports (fullnat.go)
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -56,6 +58,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "log debug messages")
 	o.rulesOptions.addFlags(fs)
 	o.metricsOptions.addFlags(fs)
+	o.fnat.addFlags(fs)
 	fs.StringVar(&o.keepalived, "keepalived-conf", "", "run the virtual servers and health checks of this keepalived.conf (SIGHUP reloads it)")
 	var marks []string
 	fs.StringArrayVar(&marks, "mark", nil, "mark rule 'PROTO PREFIX PORTS MARK' for firewall-mark services (repeatable), e.g. 'tcp 198.18.0.100/32 80,443 1'")
@@ -75,7 +78,7 @@ func parseFlags(args []string) (*options, error) {
 	if len(o.interfaces) == 0 {
 		return nil, fmt.Errorf("at least one --interface is required")
 	}
-	if err := errors.Join(o.rulesOptions.check(), o.metricsOptions.check()); err != nil {
+	if err := errors.Join(o.rulesOptions.check(), o.metricsOptions.check(), o.fnat.check()); err != nil {
 		return nil, err
 	}
 	if o.queues < 0 || o.queues > 64 {

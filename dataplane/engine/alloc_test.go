@@ -166,3 +166,60 @@ func TestPollPersistentAndFWMarkAllocatesNothing(t *testing.T) {
 		t.Fatalf("the test measured too little: %d sent, %d templates, %d handoffs", c.TxPackets, persist, c.HandoffOut)
 	}
 }
+
+// TestFullNATAllocatesNothing guards the FULLNAT paths: new connections
+// taking local ports, inbound and reply rewrites with frames on the wrong
+// worker both ways, ports released as connections expire, TOA insertion
+// and the PROXY v2 header with its sequence adjustment.
+func TestFullNATAllocatesNothing(t *testing.T) {
+	cases := []struct {
+		name string
+		mode snapshot.ClientAddrMode
+	}{{"plain", snapshot.ClientAddrNone}, {"toa", snapshot.ClientAddrTOA}, {"proxy-v2", snapshot.ClientAddrProxyV2}}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFullNAT(t, 2, 0, 0, c.mode)
+			f.svcs[0].Dests = []uint32{0} // natRS1 only: the replies come from it
+			f.publishFN()
+			for _, p := range f.ports {
+				p.Recycle = true
+			}
+			// Each worker hands out its ports in order (1026, 1028, ...
+			// for worker 0; 1025, 1027, ... for worker 1) as long as the
+			// cursor has not wrapped, so the frames can be built first.
+			next := [2]uint16{1026, 1025}
+			batches := make([][]injected, 301)
+			for i := range batches {
+				cl, sport := client(i%50), uint16(i+1)
+				o := owner(ptr(cl.As16()), sport, 2)
+				lport := next[o]
+				next[o] += 2
+				batches[i] = []injected{
+					{1 - o, linkClient, fromClient(cl, vip4).TCP(sport, 80, packet.TCPSyn).Seq(1000).TCPOptions([]byte{2, 4, 5, 0xb4}).Bytes()},
+					{1 - o, linkServer, fromServer(natRS1, lipA4).TCP(8080, lport, packet.TCPSyn|packet.TCPAck).Seq(9).Ack(1001).TCPOptions([]byte{2, 4, 5, 0xb4}).Bytes()},
+					{o, linkClient, fromClient(cl, vip4).TCP(sport, 80, packet.TCPAck).Seq(1001).Ack(10).Payload([]byte("data")).Bytes()},
+					{o, linkClient, fromClient(cl, vip4).TCP(sport, 80, packet.TCPAck).Seq(1005).Ack(10).Payload([]byte("more")).Bytes()},
+					{1 - o, linkServer, fromServer(natRS1, lipA4).TCP(8080, lport, packet.TCPAck).Seq(10).Ack(1009).Bytes()},
+				}
+			}
+			run := 0
+			allocs := testing.AllocsPerRun(300, func() {
+				// Every connection of the previous run has expired by now:
+				// its port goes back to the pool.
+				now := int64(run+1) * 1000 * second
+				for _, in := range batches[run] {
+					f.ports[in.worker].Inject(in.link, in.frame)
+					f.poll(now)
+				}
+				run++
+			})
+			if allocs != 0 {
+				t.Errorf("FULLNAT %s allocates %.1f times per run, want 0", c.name, allocs)
+			}
+			cnt, fc := f.eng.Counters(), f.eng.FullNATCounters()
+			if cnt.TxPackets < 300*5 || fc.PortsReleased < 290 || cnt.HandoffIn < 300*3 {
+				t.Fatalf("the test measured too little: %d sent, %d handed off, %+v, drops %v", cnt.TxPackets, cnt.HandoffIn, fc, cnt.Drops)
+			}
+		})
+	}
+}

@@ -29,6 +29,10 @@ type Config struct {
 	CPUs []int
 	// Seed seeds the connection table hashes.
 	Seed uint64
+	// FullNATMinPort and FullNATMaxPort bound the FULLNAT local ports
+	// (0: fullnat.DefaultMinPort, DefaultMaxPort); every worker must get
+	// at least one port of the range.
+	FullNATMinPort, FullNATMaxPort uint16
 }
 
 // DefaultReplyDivisor sets the default reply capacity: a quarter of the
@@ -92,6 +96,9 @@ func New(cfg Config, ports []port.Port) (*Engine, error) {
 	}
 	for i, p := range ports {
 		w := newWorker(i, n, p, cfg, &e.snap)
+		if err := w.initFullNAT(cfg.FullNATMinPort, cfg.FullNATMaxPort); err != nil {
+			return nil, err
+		}
 		for j := 0; j < n; j++ {
 			w.out[j] = rings[i][j]
 			w.in[j] = rings[j][i]

@@ -182,6 +182,9 @@ func (w *Worker) holdTemplate(idx int32, e *conntrack.Entry, now int64) {
 // connection's active or inactive count and its template's control count.
 func (w *Worker) release(e *conntrack.Entry, now int64) {
 	w.c.states[e.State].dec()
+	if e.LPort != 0 {
+		w.releasePort(e) // FULLNAT (fullnat.go)
+	}
 	if e.Flags&conntrack.FlagTemplate != 0 {
 		c := &w.dest[e.Dest].persist
 		c.set(c.load() - 1)
@@ -222,6 +225,9 @@ func (w *Worker) releaseOnePacket(now int64) {
 	idx := w.ops
 	w.ops = -1
 	e := w.ct.At(idx)
+	if e.LPort != 0 {
+		w.releasePort(e) // FULLNAT (fullnat.go)
+	}
 	w.countConn(e.Dest, e.State.Active(), -1) // never linked to a template
 	w.c.states[e.State].dec()
 	w.ct.Delete(idx)

@@ -30,6 +30,9 @@ func (w *Worker) process(d *port.Desc, now int64, handedOff bool) (int, verdict.
 	}
 	svc := w.lookupService(&m)
 	if svc == nil {
+		if w.snap.LookupLocalAddr(&m.Dst) != nil {
+			return w.processFullNATReply(d, frame, &m, now, handedOff)
+		}
 		return w.processReply(d, frame, &m, now, handedOff)
 	}
 	if !handedOff {
@@ -62,6 +65,9 @@ func (w *Worker) process(d *port.Desc, now int64, handedOff bool) (int, verdict.
 	sc := &w.svc[dest.Service]
 	sc.inPkts.inc()
 	sc.inBytes.add(uint64(m.IPLen))
+	if e.LPort != 0 { // FULLNAT for its whole life (fullnat.go)
+		return w.xmitFullNAT(d, frame, &m, idx, e, dest, now)
+	}
 	switch dest.Method {
 	case snapshot.MethodRoute:
 		return w.xmitDR(d, frame, dest)
@@ -69,6 +75,8 @@ func (w *Worker) process(d *port.Desc, now int64, handedOff bool) (int, verdict.
 		return w.xmitNAT(d, frame, &m, idx, dest, now)
 	case snapshot.MethodTunnel:
 		return w.xmitTunnel(d, frame, &m, dest)
+	case snapshot.MethodFullNAT:
+		return w.xmitFullNAT(d, frame, &m, idx, e, dest, now)
 	default:
 		return w.dropped(verdict.Unsupported)
 	}
@@ -93,12 +101,23 @@ func (w *Worker) newConn(svc *snapshot.Service, key *conntrack.Key, m *packet.Me
 			return 0, verdict.NoDest
 		}
 	}
+	var lslot uint32
+	var lport uint16
+	if w.snap.Dests[slot].Method == snapshot.MethodFullNAT {
+		var r verdict.DropReason
+		if lslot, lport, r = w.takeLocalPort(svc, m); r != verdict.None {
+			return 0, r
+		}
+	}
 	idx, reclaimed, ok := w.ct.InsertReclaim(key, now, &w.reclaimed)
 	if reclaimed {
 		w.release(&w.reclaimed, now)
 		w.c.connsExpired.inc()
 	}
 	if !ok {
+		if lport != 0 {
+			w.releasePort(&conntrack.Entry{Key: *key, LAddr: lslot, LPort: lport})
+		}
 		return 0, verdict.ConnTableFull
 	}
 	e := w.ct.At(idx)
@@ -107,6 +126,9 @@ func (w *Worker) newConn(svc *snapshot.Service, key *conntrack.Key, m *packet.Me
 	e.State = conntrack.StateNone
 	if m.Proto != protoTCP {
 		e.State = conntrack.StateUDP
+	}
+	if lport != 0 {
+		w.bindLocalPort(idx, e, lslot, lport)
 	}
 	if svc.Flags&snapshot.SvcOnePacket != 0 && m.Proto == protoUDP {
 		w.ops = idx // released once forwarded (Worker.handle)
@@ -128,7 +150,7 @@ func (w *Worker) track(idx int32, e *conntrack.Entry, m *packet.Meta, method sna
 	ns := e.State
 	if m.Proto == protoTCP {
 		dir := conntrack.DirInputOnly
-		if method == snapshot.MethodMasq {
+		if method == snapshot.MethodMasq || e.LPort != 0 {
 			dir = conntrack.DirInput
 		}
 		ns = conntrack.TCPNext(e.State, dir, m.TCPFlags)

@@ -40,6 +40,7 @@ func (w *Worker) apply(s *snapshot.Snapshot) {
 		w.svcs = nil
 		return
 	}
+	w.applyFullNAT(s)
 	w.svcs = make([]svcState, len(s.Services))
 	for i := range s.Services {
 		svc := &s.Services[i]

@@ -64,6 +64,8 @@ type Worker struct {
 	idle      int
 	ipID      uint16 // IPv4 ID of the packets the worker builds (tun.go, icmperr.go)
 
+	fn fnState // FULLNAT ports and client address state (fullnat.go)
+
 	c    workerCounters
 	stop atomic.Bool
 	mailbox

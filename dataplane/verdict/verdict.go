@@ -54,5 +54,9 @@ const (
 	ICMPNoConnection                   // icmp-no-connection
 	SrcPortZero                        // source-port-zero
 	ReplyTableFull                     // reply-table-full
+	NoLocalPort                        // fullnat-no-local-port
+	ProxyOutOfOrder                    // proxy-out-of-order
+	ProxySynData                       // proxy-syn-data
+	ProxyNoRoom                        // proxy-no-room
 	NumReasons                         // (count)
 )
