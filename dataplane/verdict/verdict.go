@@ -53,5 +53,6 @@ const (
 	ICMPBadQuote                       // icmp-bad-quote
 	ICMPNoConnection                   // icmp-no-connection
 	SrcPortZero                        // source-port-zero
+	SCTPNotInit                        // sctp-not-init
 	NumReasons                         // (count)
 )

@@ -58,12 +58,13 @@ func _() {
 	_ = x[ICMPBadQuote-27]
 	_ = x[ICMPNoConnection-28]
 	_ = x[SrcPortZero-29]
-	_ = x[NumReasons-30]
+	_ = x[SCTPNotInit-30]
+	_ = x[NumReasons-31]
 }
 
-const _DropReason_name = "nonetruncatedunknown-ethertypebad-ip-versionbad-ihlbad-lengthipv4-optionsfragmentbad-ipv6-ext-headerunsupported-protocolttl-exceededno-serviceno-destinationdestination-unavailableno-next-hopconntrack-fullhandoff-ring-fulltx-ring-fullframe-too-bigtcp-not-synno-connectionunsupported-methodreply-tuple-in-useno-headroomtoo-big-icmp-senttoo-big-not-dficmp-not-erroricmp-bad-quoteicmp-no-connectionsource-port-zero(count)"
+const _DropReason_name = "nonetruncatedunknown-ethertypebad-ip-versionbad-ihlbad-lengthipv4-optionsfragmentbad-ipv6-ext-headerunsupported-protocolttl-exceededno-serviceno-destinationdestination-unavailableno-next-hopconntrack-fullhandoff-ring-fulltx-ring-fullframe-too-bigtcp-not-synno-connectionunsupported-methodreply-tuple-in-useno-headroomtoo-big-icmp-senttoo-big-not-dficmp-not-erroricmp-bad-quoteicmp-no-connectionsource-port-zerosctp-not-init(count)"
 
-var _DropReason_index = [...]uint16{0, 4, 13, 30, 44, 51, 61, 73, 81, 100, 120, 132, 142, 156, 179, 190, 204, 221, 233, 246, 257, 270, 288, 306, 317, 334, 348, 362, 376, 394, 410, 417}
+var _DropReason_index = [...]uint16{0, 4, 13, 30, 44, 51, 61, 73, 81, 100, 120, 132, 142, 156, 179, 190, 204, 221, 233, 246, 257, 270, 288, 306, 317, 334, 348, 362, 376, 394, 410, 423, 430}
 
 func (i DropReason) String() string {
 	idx := int(i) - 0
