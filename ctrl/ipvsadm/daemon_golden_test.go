@@ -38,7 +38,6 @@ import (
 // is being built.
 var missingFeatures = map[string]string{
 	"GRE tunnelling is not supported by xlvs yet":        "GRE tunnels --tun-type gre (no branch yet)",
-	"SCTP services are not supported by xlvs yet":        "SCTP services (no branch yet)",
 	"one-packet scheduling is not supported by xlvs yet": "one-packet scheduling -o (no branch yet)",
 }
 

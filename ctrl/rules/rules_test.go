@@ -88,7 +88,7 @@ func TestLoadBadFiles(t *testing.T) {
 		{"real server of a missing service",
 			"-a -t 198.18.0.100:80 -r 198.18.0.11 -g\n", ":1: Service not defined", 0},
 		{"feature xlvs does not have",
-			"-A -t 198.18.0.100:80 -s rr\n-A --sctp-service 198.18.0.100:3868 -s rr\n", ":2: SCTP services are not supported by xlvs yet", 1},
+			"-A -t 198.18.0.100:80 -s rr\n-a -t 198.18.0.100:80 -r 198.18.0.11 -i --tun-type gre\n", ":2: GRE tunnelling is not supported by xlvs yet", 1},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
