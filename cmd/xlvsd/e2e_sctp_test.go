@@ -115,6 +115,23 @@ func (h *harness) connState(cport uint16) string {
 	return ""
 }
 
+// waitNextHop waits until xlvsd's log says the next hop of addr is
+// resolved (the model resolves real servers' next hops asynchronously).
+func (d *director) waitNextHop(t *testing.T, addr netip.Addr) {
+	t.Helper()
+	waitFor(t, 10*time.Second, func() (bool, string) {
+		for _, line := range strings.Split(d.log.String(), "\n") {
+			if strings.Contains(line, `msg="next hop changed" addr=`+addr.String()+" ") && strings.Contains(line, "resolved=true") {
+				return true, ""
+			}
+		}
+		return false, "the next hop of " + addr.String() + " is not resolved"
+	})
+	// The resolver logs before the model republishes the snapshot and the
+	// workers load it (within a batch, or 1 ms when idle).
+	time.Sleep(100 * time.Millisecond)
+}
+
 // TestSCTPNATEndToEnd: an SCTP association through xlvsd's NAT, IPv4 and
 // IPv6, the virtual port 3868 mapped to 13868: the handshake, data both
 // ways and the client's shutdown, played by raw sockets on the client and
@@ -131,6 +148,9 @@ func TestSCTPNATEndToEnd(t *testing.T) {
 		}
 		h.adm("-A", "--sctp-service", ap(vip, 3868), "-s", "rr")
 		h.adm("-a", "--sctp-service", ap(vip, 3868), "-r", ap(rs, 13868), "-m")
+		// A dropped INIT would leave INIT1 behind and its resend make it
+		// INIT: send the first one once the real server is reachable.
+		d.waitNextHop(t, rs)
 		client, server := openRawSCTP(t, nat.Client, v6), openRawSCTP(t, nat.RS[0], v6)
 		cport := uint16(5000)
 		if v6 {
