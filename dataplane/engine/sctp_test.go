@@ -337,3 +337,40 @@ func TestSCTPAllocatesNothing(t *testing.T) {
 			c.ConnsCreated, c.Drops[verdict.SCTPNotInit], c.TxPackets, c.HandoffOut, c.Drops)
 	}
 }
+
+// BenchmarkSCTPNAT measures established SCTP NAT associations, 64 per
+// batch, with DATA chunks of 64 and 1200 bytes: inbound (port 3868 →
+// 13868, CRC32c summed twice) and replies, against the same port
+// unchanged (no CRC work).
+func BenchmarkSCTPNAT(b *testing.B) {
+	for _, c := range []struct {
+		name  string
+		rport uint16
+		size  int
+		reply bool
+	}{
+		{"in-port-mapped-64B", 13868, 64, false},
+		{"in-port-mapped-1200B", 13868, 1200, false},
+		{"reply-port-mapped-1200B", 13868, 1200, true},
+		{"in-same-port-1200B", 3868, 1200, false},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			f := newTwoArmed(b, 1, snapshot.MethodMasq, 0)
+			f.addSCTPService(vip4, []netip.Addr{natRS2}, c.rport, snapshot.MethodMasq, f.dests[1].NextHop)
+			data := header.SCTPChunk{Type: header.SCTPChunkData, Value: make([]byte, c.size)}
+			var in, out [][]byte
+			for i := 0; i < 64; i++ {
+				cl, sport := client(i), uint16(1000+i)
+				f.injectOn(0, linkClient, fromClient(cl, vip4).SCTP(sport, 3868).Chunks(cInit).Bytes())
+				f.one(1)
+				in = append(in, fromClient(cl, vip4).SCTP(sport, 3868).Chunks(data).Bytes())
+				out = append(out, fromServer(natRS2, cl).SCTP(c.rport, sport).Chunks(data).Bytes())
+			}
+			if c.reply {
+				replay(b, f, linkServer, out)
+			} else {
+				replay(b, f, linkClient, in)
+			}
+		})
+	}
+}
