@@ -37,7 +37,6 @@ import (
 // missingFeatures maps xlvs' refusal messages to the feature and where it
 // is being built.
 var missingFeatures = map[string]string{
-	"SCTP services are not supported by xlvs yet":        "SCTP services (no branch yet)",
 	"one-packet scheduling is not supported by xlvs yet": "one-packet scheduling -o (no branch yet)",
 }
 

@@ -17,8 +17,7 @@ func TestUnsupportedFeaturesThroughDaemon(t *testing.T) {
 		args string
 		want result
 	}{
-		// SCTP services: parsed (port names looked up for sctp), refused by xlvsd.
-		{"-A --sctp-service 10.0.0.3:3868 -s rr", stderr("SCTP services are not supported by xlvs yet", 255)},
+		// SCTP services that do not exist; port names looked up for sctp.
 		{"-E --sctp-service 10.0.0.3:3868", stderr("No such service", 255)},
 		{"-a --sctp-service 10.0.0.3:3868 -r 192.168.30.1", stderr("Service not defined", 255)},
 		{"-L -n --sctp-service 10.0.0.3:3868", stderr("No such service", 1)},

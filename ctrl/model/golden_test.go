@@ -268,7 +268,6 @@ func TestIpvsadmErrors(t *testing.T) {
 		{"-A -t 198.18.0.3:80 -o", 2, "One-Packet Scheduling is only for UDP virtual services"},
 		{"-A -t [2001:db8::9]:80 -p -M 129", 2, "illegal ipv6 netmask specified"},
 		{"-A -f 0", 2, "invalid fwmark value `0' specified"},
-		{"-A --sctp-service 198.18.0.3:3868", 255, "SCTP services are not supported by xlvs yet"},
 	}
 	for _, c := range cases {
 		t.Run(c.args, func(t *testing.T) {

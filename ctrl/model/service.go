@@ -67,13 +67,11 @@ func validateService(s *api.Service) *api.Error {
 	return nil
 }
 
-// validateAddrKey checks the key of an address service: TCP or UDP (SCTP
-// is not done by xlvs) to a unicast address.
+// validateAddrKey checks the key of an address service: TCP, UDP or SCTP
+// to a unicast address.
 func validateAddrKey(k api.ServiceKey) *api.Error {
 	switch k.Protocol {
-	case api.ProtoTCP, api.ProtoUDP:
-	case api.ProtoSCTP:
-		return api.NewError(api.CodeUnsupported, "SCTP services are not supported by xlvs yet")
+	case api.ProtoTCP, api.ProtoUDP, api.ProtoSCTP:
 	default:
 		return api.NewError(api.CodeInvalid, "Invalid operation.  Possibly wrong module version, address not unicast, ...")
 	}
@@ -167,8 +165,11 @@ func (m *Model) flushLocked() {
 
 func keyString(k api.ServiceKey) string {
 	p := "tcp"
-	if k.Protocol == api.ProtoUDP {
+	switch k.Protocol {
+	case api.ProtoUDP:
 		p = "udp"
+	case api.ProtoSCTP:
+		p = "sctp"
 	}
 	if k.FWMark != 0 {
 		return "fwmark " + itoa(uint64(k.FWMark))

@@ -76,7 +76,6 @@ func TestAddServiceRefusals(t *testing.T) {
 		// Known to ipvsadm, not done by xlvs.
 		{"firewall mark with a persistence engine", withService(api.ServiceKey{FWMark: 100, Addr: netip.MustParseAddr("0.0.0.0")}, func(s *api.Service) { s.PE = "sip" }), api.CodeNotFound, "Scheduler or persistence engine not found"},
 		{"IPv6 firewall mark, prefix 0", withService(api.ServiceKey{FWMark: 100, Addr: netip.MustParseAddr("::")}, func(s *api.Service) { s.Netmask = 200 }), api.CodeInvalid, msgInvalid},
-		{"SCTP", svcReq(api.OpAddService, api.ServiceKey{Protocol: api.ProtoSCTP, Addr: netip.MustParseAddr("198.18.0.1"), Port: 3868}, "rr"), api.CodeUnsupported, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

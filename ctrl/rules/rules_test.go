@@ -87,8 +87,8 @@ func TestLoadBadFiles(t *testing.T) {
 			"-A -t 198.18.0.100:80 -s bogus\n", ":1: Scheduler or persistence engine not found", 0},
 		{"real server of a missing service",
 			"-a -t 198.18.0.100:80 -r 198.18.0.11 -g\n", ":1: Service not defined", 0},
-		{"feature xlvs does not have",
-			"-A -t 198.18.0.100:80 -s rr\n-A --sctp-service 198.18.0.100:3868 -s rr\n", ":2: SCTP services are not supported by xlvs yet", 1},
+		{"request xlvs refuses",
+			"-A -t 198.18.0.100:80 -s rr\n-A -u 198.18.0.100:53 -s rr --toa\n", ":2: TOA carries the client address in a TCP option: it needs a TCP service", 1},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 // Package checksum implements the Internet checksum (RFC 1071) and its
 // incremental update (RFC 1624) for the IPv4 header and the TCP, UDP and
-// ICMP checksums.
+// ICMP checksums, and the CRC32c (Castagnoli) of SCTP packets
+// ([CRC32c], [SCTP]).
 //
 // All functions work on the ones-complement sum, not on its complement:
 // a header's checksum field holds ^sum, so callers complement on the way

@@ -36,6 +36,9 @@ func TestHotPathAllocs(t *testing.T) {
 		}},
 		{"ExpireInto", func() { now += 1e8; tb.ExpireInto(now, 256, out) }},
 		{"Page", func() { tb.Page(i%tb.Cap(), now, out[:16]) }},
+		{"SCTPNext", func() {
+			_ = SCTPNext(State(i%int(NumStates)), Dir(i%3), SCTPEventOf(uint8(i), i%2 == 0))
+		}},
 	}
 	for _, c := range cases {
 		if a := testing.AllocsPerRun(1000, func() { c.fn(); i++ }); a != 0 {

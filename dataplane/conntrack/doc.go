@@ -1,6 +1,6 @@
 // Package conntrack implements the per-worker connection table of the
-// data plane, with IPVS's connection states, TCP state transitions and
-// timeouts.
+// data plane, with IPVS's connection states, TCP and SCTP state
+// transitions ([TCPNext], [SCTPNext]) and timeouts.
 //
 // # Concurrency
 //
@@ -8,8 +8,8 @@
 // no locks and is not safe for concurrent use. Other goroutines (the
 // control plane listing connections, metrics) must ask the owner, which
 // answers from its own loop (see [Table.Page]). The state functions
-// ([TCPNext], [State.Active], [DefaultTimeouts]) are pure and safe
-// anywhere.
+// ([TCPNext], [SCTPNext], [SCTPEventOf], [State.Active],
+// [DefaultTimeouts]) are pure and safe anywhere.
 //
 // # Layout
 //

@@ -7,7 +7,10 @@ import (
 
 func TestStateNames(t *testing.T) {
 	want := []string{"NONE", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT",
-		"TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "SYNACK", "UDP"}
+		"TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "SYNACK", "UDP",
+		// sctp_state_name_table of ip_vs_proto_sctp.c, after NONE.
+		"INIT1", "INIT", "C-SENT", "C-REPLIED", "C-WAIT", "COOKIE", "C-ECHOED", "ESTABLISHED",
+		"S-SENT", "S-RECEIVED", "S-ACK-SENT", "REJECTED", "CLOSED"}
 	if len(want) != int(NumStates) {
 		t.Fatalf("NumStates = %d, want %d", NumStates, len(want))
 	}
@@ -22,7 +25,8 @@ func TestStateNames(t *testing.T) {
 }
 
 func TestStateActive(t *testing.T) {
-	active := map[State]bool{StateEstablished: true, StateSynSent: true, StateSynRecv: true, StateSynAck: true}
+	active := map[State]bool{StateEstablished: true, StateSynSent: true, StateSynRecv: true, StateSynAck: true,
+		StateSCTPEstablished: true}
 	for s := State(0); s <= NumStates; s++ {
 		if got := s.Active(); got != active[s] {
 			t.Errorf("%s.Active() = %v, want %v", s, got, active[s])
@@ -39,8 +43,19 @@ func TestDefaultTimeouts(t *testing.T) {
 		"TIME_WAIT": 120, "CLOSE": 10, "CLOSE_WAIT": 60, "LAST_ACK": 30, "LISTEN": 120,
 		"SYNACK": 120, "UDP": 300,
 	}
+	// sctp_timeouts[] (SPEC §6.2): 61 s is IP_VS_SCTP_MAX_RTO.
+	wantSCTP := map[string]uint32{
+		"INIT1": 4, "INIT": 61, "C-SENT": 61, "C-REPLIED": 61, "C-WAIT": 61, "COOKIE": 61, "C-ECHOED": 61,
+		"ESTABLISHED": 900, "S-SENT": 61, "S-RECEIVED": 61, "S-ACK-SENT": 61, "REJECTED": 4, "CLOSED": 61,
+	}
 	d := DefaultTimeouts()
 	for s := State(0); s < NumStates; s++ {
+		if s > StateUDP {
+			if d[s] != wantSCTP[s.String()] {
+				t.Errorf("timeout of SCTP %s = %d, want %d", s, d[s], wantSCTP[s.String()])
+			}
+			continue
+		}
 		if d[s] != want[s.String()] {
 			t.Errorf("timeout of %s = %d, want %d", s, d[s], want[s.String()])
 		}

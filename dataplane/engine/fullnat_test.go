@@ -309,7 +309,7 @@ func TestFullNATBadReplies(t *testing.T) {
 	f := newFullNAT(t, 2, 0, 0, snapshot.ClientAddrNone)
 	f.injectOn(0, linkServer, toDirector(natRS1, lipA4).UDP(5353, 2000).Bytes())
 	f.injectOn(1, linkServer, toDirector(natRS1, lipA4).TCP(8080, 2001, packet.TCPAck).Bytes())
-	f.injectOn(0, linkServer, toDirector(natRS1, lipA4).SCTP(8080, 2002).Bytes())
+	f.injectOn(0, linkServer, toDirector(natRS1, lipA4).SCTP(8080, 2002).Chunks(cData).Bytes())
 	f.poll(1)
 	if n := len(f.sent()); n != 0 || f.drops(verdict.NoConnection) != 2 || f.drops(verdict.UnsupportedProto) != 1 {
 		t.Fatalf("%d sent, drops %v", n, f.eng.Counters().Drops)

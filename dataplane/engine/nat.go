@@ -1,9 +1,6 @@
 package engine
 
 import (
-	"encoding/binary"
-	"hash/crc32"
-
 	"github.com/xlvs/xlvs/dataplane/conntrack"
 	"github.com/xlvs/xlvs/dataplane/header"
 	"github.com/xlvs/xlvs/dataplane/packet"
@@ -11,10 +8,6 @@ import (
 	"github.com/xlvs/xlvs/dataplane/snapshot"
 	"github.com/xlvs/xlvs/dataplane/verdict"
 )
-
-// castagnoli is the CRC32c table of SCTP's checksum (RFC 9260 §6.8),
-// built once.
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // xmitNAT forwards a client's packet to a NAT real server (IPVS
 // ip_vs_nat_xmit): the destination VIP:vport becomes RIP:rport (rport is
@@ -91,6 +84,9 @@ func (w *Worker) processReply(d *port.Desc, frame []byte, m *packet.Meta, now in
 	if m.Proto == protoTCP {
 		ns = conntrack.TCPNext(e.State, conntrack.DirOutput, m.TCPFlags)
 	}
+	if m.Proto == protoSCTP {
+		ns = sctpNext(e.State, conntrack.DirOutput, m)
+	}
 	w.setState(idx, e, ns, now)
 	dc := &w.dest[e.Dest]
 	dc.outPkts.inc()
@@ -105,7 +101,7 @@ func (w *Worker) processReply(d *port.Desc, frame []byte, m *packet.Meta, now in
 
 // rewriteDst sets the destination address and port of the parsed packet,
 // updating the IPv4 header checksum and the transport checksum
-// incrementally (RFC 1624), or recomputing SCTP's CRC32c.
+// incrementally (RFC 1624), or SCTP's CRC32c (sctp.go).
 func rewriteDst(frame []byte, m *packet.Meta, addr *[16]byte, port uint16) {
 	rewrite(frame, m, false, addr, port)
 }
@@ -153,12 +149,7 @@ func rewrite(frame []byte, m *packet.Meta, src bool, addr *[16]byte, port uint16
 			udp.SetDestinationPortWithChecksumUpdate(port)
 		}
 	case protoSCTP:
-		off := 2
-		if src {
-			off = 0
-		}
-		binary.BigEndian.PutUint16(seg[off:], port)
-		fixSCTP(seg)
+		rewriteSCTPPort(seg, src, port)
 	}
 	if m.Family == 4 {
 		ip := header.IPv4(frame[l3:])
@@ -170,11 +161,4 @@ func rewrite(frame []byte, m *packet.Meta, src bool, addr *[16]byte, port uint16
 	} else {
 		copy(old, nw)
 	}
-}
-
-// fixSCTP recomputes the CRC32c of an SCTP packet, which covers no
-// pseudo-header but does cover the ports (IPVS sctp_nat_csum).
-func fixSCTP(seg []byte) {
-	clear(seg[8:12])
-	binary.LittleEndian.PutUint32(seg[8:], crc32.Checksum(seg, castagnoli))
 }

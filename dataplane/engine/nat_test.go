@@ -261,9 +261,9 @@ func TestNATSCTPChecksumRecomputed(t *testing.T) {
 	f.svcs = append(f.svcs, snapshot.Service{ID: 3, Proto: 132, Family: 4, Addr: vip4.As16(), Port: 3868, Sched: "rr", Dests: []uint32{4}})
 	f.dests = append(f.dests, snapshot.Dest{ID: 4, Service: 3, Addr: natRS2.As16(), Port: 13868, Method: snapshot.MethodMasq, Weight: 1, Available: true, NextHop: f.dests[1].NextHop})
 	f.publish()
-	f.injectOn(0, linkClient, fromClient(client(1), vip4).SCTP(5000, 3868).Payload(make([]byte, 16)).Bytes())
+	f.injectOn(0, linkClient, fromClient(client(1), vip4).SCTP(5000, 3868).Payload(append([]byte{1, 0, 0, 20}, make([]byte, 16)...)).Bytes()) // INIT
 	testpkt.Check(t, f.one(1).Frame, testpkt.Dst(natRS2), testpkt.DstPort(13868), testpkt.ValidChecksums())
-	f.injectOn(0, linkServer, fromServer(natRS2, client(1)).SCTP(13868, 5000).Payload(make([]byte, 16)).Bytes())
+	f.injectOn(0, linkServer, fromServer(natRS2, client(1)).SCTP(13868, 5000).Payload(append([]byte{2, 0, 0, 20}, make([]byte, 16)...)).Bytes()) // INIT ACK
 	testpkt.Check(t, f.one(2).Frame, testpkt.Src(vip4), testpkt.SrcPort(3868), testpkt.ValidChecksums())
 }
 

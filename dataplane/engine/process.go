@@ -84,10 +84,13 @@ func (w *Worker) process(d *port.Desc, now int64, handedOff bool) (int, verdict.
 
 // newConn schedules a destination for a flow without a connection and
 // inserts the connection. TCP flows are scheduled only on a SYN without
-// RST, as IPVS does with sloppy_tcp=0.
+// RST, as IPVS does with sloppy_tcp=0, SCTP ones only on an INIT (sctp.go).
 func (w *Worker) newConn(svc *snapshot.Service, key *conntrack.Key, m *packet.Meta, now int64) (int32, verdict.DropReason) {
 	if m.Proto == protoTCP && (m.TCPFlags&packet.TCPSyn == 0 || m.TCPFlags&packet.TCPRst != 0) {
 		return 0, verdict.NotSyn
+	}
+	if m.Proto == protoSCTP && !sctpStartsConn(m) {
+		return 0, verdict.SCTPNotInit
 	}
 	slot, ti := uint32(0), int32(-1)
 	if svc.Flags&snapshot.SvcPersistent != 0 {
@@ -124,7 +127,7 @@ func (w *Worker) newConn(svc *snapshot.Service, key *conntrack.Key, m *packet.Me
 	e.Dest = slot
 	e.Service = svc.ID
 	e.State = conntrack.StateNone
-	if m.Proto != protoTCP {
+	if m.Proto == protoUDP {
 		e.State = conntrack.StateUDP
 	}
 	if lport != 0 {
@@ -154,6 +157,13 @@ func (w *Worker) track(idx int32, e *conntrack.Entry, m *packet.Meta, method sna
 			dir = conntrack.DirInput
 		}
 		ns = conntrack.TCPNext(e.State, dir, m.TCPFlags)
+	}
+	if m.Proto == protoSCTP {
+		dir := conntrack.DirInputOnly
+		if method == snapshot.MethodMasq {
+			dir = conntrack.DirInput
+		}
+		ns = sctpNext(e.State, dir, m)
 	}
 	w.setState(idx, e, ns, now)
 }

@@ -1,6 +1,7 @@
 // Package header implements views of the wire headers the fast path reads
 // and rewrites: [Ethernet] with 802.1Q/802.1ad [VLAN] tags, [IPv4],
-// [IPv6] and its extension headers, [TCP], [UDP], [ICMPv4] and [ICMPv6].
+// [IPv6] and its extension headers, [TCP], [UDP], [SCTP], [ICMPv4] and
+// [ICMPv6].
 //
 // A view is a byte slice that starts at its header, in the style of
 // gVisor's netstack: accessors and setters read and write the wire format

@@ -19,6 +19,10 @@
 //   - IPv6 packets with more than [header.IPv6MaxExtHeaders] extension
 //     headers, or malformed ones, and packets whose stated lengths
 //     disagree with the frame.
+//   - SCTP packets without a chunk, or whose first chunk's length is
+//     below 4 or runs past the packet. For SCTP, Meta also carries the
+//     first chunk's type and flags and whether an ABORT follows it: the
+//     inputs of IPVS's SCTP state machine.
 //
 // Other IP protocols parse successfully with ports 0: the caller decides.
 //

@@ -16,6 +16,7 @@ func seedFrames() [][]byte {
 		v4.UDP(1, 53).Bytes(),
 		v4.ICMPv4(header.ICMPv4Echo, 0, []byte{0, 1, 0, 1}).Bytes(),
 		v4.SCTP(1, 2).Bytes(),
+		v6.SCTP(1, 2).Chunks(header.SCTPChunk{Type: header.SCTPChunkCookieEcho, Value: make([]byte, 5)}, header.SCTPChunk{Type: header.SCTPChunkAbort}).Bytes(),
 		v4.TCP(1, 2, 0).IPv4Options([]byte{1, 1, 1, 1}).Bytes(),
 		v4.TCP(1, 2, 0).Fragment(8, true).Bytes(),
 		eth.VLAN(5).IPv4(cl4, vip4).UDP(1, 2).Bytes(),
@@ -102,10 +103,16 @@ func checkParse(t *testing.T, frame []byte) {
 			t.Fatalf("UDP header of %d bytes", pay-l4)
 		}
 	case header.IPProtoSCTP:
+		if pay-l4 != header.SCTPMinimumSize || l3+int(m.IPLen) < pay+header.SCTPChunkHeaderSize {
+			t.Fatalf("SCTP common header of %d bytes, %d bytes after it", pay-l4, l3+int(m.IPLen)-pay)
+		}
 	default:
 		if m.SrcPort != 0 || m.DstPort != 0 || pay != l4 {
 			t.Fatalf("protocol %d with ports %d/%d, payload offset %d", m.Proto, m.SrcPort, m.DstPort, pay)
 		}
+	}
+	if m.Proto != header.IPProtoSCTP && (m.SCTPChunk != 0 || m.SCTPChunkFlags != 0 || m.SCTPAbortNext) {
+		t.Fatalf("protocol %d with SCTP chunk fields", m.Proto)
 	}
 	if m.Proto != header.IPProtoTCP && m.TCPFlags != 0 {
 		t.Fatalf("protocol %d with TCP flags", m.Proto)

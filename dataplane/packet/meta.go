@@ -19,7 +19,7 @@ const (
 type Meta struct {
 	L3Off      uint16 // offset of the IP header in the frame
 	L4Off      uint16 // offset of the transport header
-	PayloadOff uint16 // offset of the L4 payload (after TCP options / UDP header); = L4Off for other protos
+	PayloadOff uint16 // offset of the L4 payload (after TCP options / UDP header / SCTP common header); = L4Off for other protos
 	EtherType  uint16 // EtherType after any VLAN tag (0x0800 / 0x86DD)
 	VLANID     uint16 // ID of the outermost VLAN tag; 0 when untagged
 	IPLen      uint16 // IP total length as stated (IPv4 total length; IPv6 40+payload length); frame may be longer (padding), never shorter
@@ -31,6 +31,13 @@ type Meta struct {
 	Src, Dst   [16]byte // IPv6 addresses; IPv4 as IPv4-mapped ::ffff:a.b.c.d
 	SrcPort    uint16   // TCP/UDP/SCTP; 0 otherwise
 	DstPort    uint16
+	// SCTP: the type and flags of the first chunk (IPVS's
+	// sctp_state_transition looks at the first chunk only), and whether
+	// the chunk after it is an ABORT (IPVS takes a COOKIE ECHO or COOKIE
+	// ACK bundled with an ABORT for the ABORT). Zero for other protocols.
+	SCTPChunk      uint8
+	SCTPChunkFlags uint8
+	SCTPAbortNext  bool
 }
 
 // SrcAddr returns the source address; an IPv4 address is returned as

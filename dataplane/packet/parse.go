@@ -18,10 +18,6 @@ const maxFrameSize = 0xffff
 // checksum.
 const icmpMinimumSize = 4
 
-// sctpMinimumSize is the size of the SCTP common header (RFC 9260 §3.1):
-// ports, verification tag and checksum.
-const sctpMinimumSize = 12
-
 // Parse fills m from frame and returns verdict.None, or the reason to
 // drop. m is reset first; when Parse returns a reason, m holds what was
 // parsed before the problem was found. Lengths are checked against the
@@ -152,10 +148,7 @@ func parseL4(pkt []byte, l4 int, m *Meta) verdict.DropReason {
 		m.SrcPort, m.DstPort = udp.SourcePort(), udp.DestinationPort()
 		m.PayloadOff = uint16(l4 + header.UDPMinimumSize)
 	case header.IPProtoSCTP:
-		if len(seg) < sctpMinimumSize {
-			return verdict.Truncated
-		}
-		m.SrcPort, m.DstPort = binary.BigEndian.Uint16(seg[0:]), binary.BigEndian.Uint16(seg[2:])
+		return parseSCTP(seg, l4, m)
 	case header.IPProtoICMPv4, header.IPProtoICMPv6:
 		// Each only in its own IP version; elsewhere it is just another
 		// protocol.

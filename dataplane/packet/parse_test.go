@@ -49,9 +49,9 @@ func TestParseValid(t *testing.T) {
 		{"ipv6 eight ext headers", v6.IPv6Ext(60, 8).IPv6Ext(60, 8).IPv6Ext(60, 8).IPv6Ext(60, 8).IPv6Ext(60, 8).IPv6Ext(60, 8).IPv6Ext(60, 8).IPv6Ext(60, 8).UDP(1, 2).Bytes(), packet.Meta{
 			L3Off: 14, L4Off: 118, PayloadOff: 126, EtherType: 0x86dd, IPLen: 112, Family: 6, Proto: 17,
 			Src: cl6.As16(), Dst: vip6.As16(), SrcPort: 1, DstPort: 2}},
-		{"ipv4 sctp", v4.SCTP(7, 8).Bytes(), packet.Meta{
-			L3Off: 14, L4Off: 34, PayloadOff: 34, EtherType: 0x0800, IPLen: 32, Family: 4, Proto: 132,
-			Src: mapped(cl4), Dst: mapped(vip4), SrcPort: 7, DstPort: 8}},
+		{"ipv4 sctp init", v4.SCTP(7, 8).Chunks(sctpInit).Bytes(), packet.Meta{
+			L3Off: 14, L4Off: 34, PayloadOff: 46, EtherType: 0x0800, IPLen: 52, Family: 4, Proto: 132,
+			Src: mapped(cl4), Dst: mapped(vip4), SrcPort: 7, DstPort: 8, SCTPChunk: header.SCTPChunkInit}},
 		{"icmpv4 echo", v4.ICMPv4(header.ICMPv4Echo, 0, []byte{0, 1, 0, 1}).Bytes(), packet.Meta{
 			L3Off: 14, L4Off: 34, PayloadOff: 34, EtherType: 0x0800, IPLen: 28, Family: 4, Proto: 1,
 			ICMPType: 8, Src: mapped(cl4), Dst: mapped(vip4)}},
@@ -110,6 +110,10 @@ func TestParseDropReasons(t *testing.T) {
 		{"tcp header cut by ip length", tcp.TotalLength(39).Bytes(), verdict.Truncated},
 		{"udp header cut", v6.UDP(1, 2).TotalLength(47).Bytes(), verdict.Truncated},
 		{"sctp header cut", v4.SCTP(1, 2).TotalLength(31).Bytes(), verdict.Truncated},
+		{"sctp without a chunk", v4.SCTP(1, 2).Bytes(), verdict.Truncated},
+		{"sctp chunk header cut", v6.SCTP(1, 2).Payload([]byte{1, 0, 0}).Bytes(), verdict.Truncated},
+		{"sctp chunk length 3", v4.SCTP(1, 2).Chunks(header.SCTPChunk{Type: header.SCTPChunkInit, Length: 3}).Bytes(), verdict.BadLength},
+		{"sctp chunk beyond packet", v4.SCTP(1, 2).Chunks(header.SCTPChunk{Type: header.SCTPChunkData, Value: make([]byte, 8), Length: 13}).Bytes(), verdict.BadLength},
 		{"icmpv4 3 bytes", v4.ICMPv4(8, 0, nil).TotalLength(23).Bytes(), verdict.Truncated},
 		{"icmpv6 3 bytes", v6.ICMPv6(128, 0, nil).TotalLength(43).Bytes(), verdict.Truncated},
 		{"arp", eth.EtherType(header.EtherTypeARP).Payload(make([]byte, 28)).Bytes(), verdict.BadEtherType},

@@ -58,5 +58,6 @@ const (
 	ProxyOutOfOrder                    // proxy-out-of-order
 	ProxySynData                       // proxy-syn-data
 	ProxyNoRoom                        // proxy-no-room
+	SCTPNotInit                        // sctp-not-init
 	NumReasons                         // (count)
 )

@@ -63,12 +63,13 @@ func _() {
 	_ = x[ProxyOutOfOrder-32]
 	_ = x[ProxySynData-33]
 	_ = x[ProxyNoRoom-34]
-	_ = x[NumReasons-35]
+	_ = x[SCTPNotInit-35]
+	_ = x[NumReasons-36]
 }
 
-const _DropReason_name = "nonetruncatedunknown-ethertypebad-ip-versionbad-ihlbad-lengthipv4-optionsfragmentbad-ipv6-ext-headerunsupported-protocolttl-exceededno-serviceno-destinationdestination-unavailableno-next-hopconntrack-fullhandoff-ring-fulltx-ring-fullframe-too-bigtcp-not-synno-connectionunsupported-methodreply-tuple-in-useno-headroomtoo-big-icmp-senttoo-big-not-dficmp-not-erroricmp-bad-quoteicmp-no-connectionsource-port-zeroreply-table-fullfullnat-no-local-portproxy-out-of-orderproxy-syn-dataproxy-no-room(count)"
+const _DropReason_name = "nonetruncatedunknown-ethertypebad-ip-versionbad-ihlbad-lengthipv4-optionsfragmentbad-ipv6-ext-headerunsupported-protocolttl-exceededno-serviceno-destinationdestination-unavailableno-next-hopconntrack-fullhandoff-ring-fulltx-ring-fullframe-too-bigtcp-not-synno-connectionunsupported-methodreply-tuple-in-useno-headroomtoo-big-icmp-senttoo-big-not-dficmp-not-erroricmp-bad-quoteicmp-no-connectionsource-port-zeroreply-table-fullfullnat-no-local-portproxy-out-of-orderproxy-syn-dataproxy-no-roomsctp-not-init(count)"
 
-var _DropReason_index = [...]uint16{0, 4, 13, 30, 44, 51, 61, 73, 81, 100, 120, 132, 142, 156, 179, 190, 204, 221, 233, 246, 257, 270, 288, 306, 317, 334, 348, 362, 376, 394, 410, 426, 447, 465, 479, 492, 499}
+var _DropReason_index = [...]uint16{0, 4, 13, 30, 44, 51, 61, 73, 81, 100, 120, 132, 142, 156, 179, 190, 204, 221, 233, 246, 257, 270, 288, 306, 317, 334, 348, 362, 376, 394, 410, 426, 447, 465, 479, 492, 505, 512}
 
 func (i DropReason) String() string {
 	idx := int(i) - 0

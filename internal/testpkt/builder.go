@@ -172,6 +172,17 @@ func (b Builder) SCTP(sport, dport uint16) Builder {
 	return b
 }
 
+// Chunks sets the SCTP packet's chunks (each padded to 4 bytes) as its
+// payload: SCTP(1, 2).Chunks(header.SCTPChunk{Type: header.SCTPChunkInit, Value: v}).
+func (b Builder) Chunks(chunks ...header.SCTPChunk) Builder {
+	var p []byte
+	for _, c := range chunks {
+		p = header.AppendSCTPChunk(p, c)
+	}
+	b.payload = p
+	return b
+}
+
 // ICMPv4 adds an ICMPv4 message; body is what follows type, code and
 // checksum (the 4-byte rest of header, then data).
 func (b Builder) ICMPv4(typ, code uint8, body []byte) Builder {
