@@ -39,6 +39,7 @@ type Engine struct {
 	wg      sync.WaitGroup
 	running atomic.Bool
 	listMu  sync.Mutex // one connection listing at a time (mailbox.go)
+	sync    engineSync // connection synchronisation (sync.go)
 }
 
 // ErrNoPorts is returned by New without ports.
@@ -70,6 +71,7 @@ func New(cfg Config, ports []port.Port) (*Engine, error) {
 	}
 	for i, p := range ports {
 		w := newWorker(i, n, p, cfg, &e.snap)
+		w.initSync(&e.sync.master)
 		for j := 0; j < n; j++ {
 			w.out[j] = rings[i][j]
 			w.in[j] = rings[j][i]
