@@ -37,7 +37,11 @@ func (p *fakePlane) ImportSync(c *engine.SyncConn) engine.ImportResult {
 	p.imported = append(p.imported, *c)
 	return engine.ImportQueued
 }
-func (p *fakePlane) queue(cs ...engine.SyncConn) { p.mu.Lock(); p.queued = append(p.queued, cs...); p.mu.Unlock() }
+func (p *fakePlane) queue(cs ...engine.SyncConn) {
+	p.mu.Lock()
+	p.queued = append(p.queued, cs...)
+	p.mu.Unlock()
+}
 func (p *fakePlane) got() []engine.SyncConn {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -12,7 +12,6 @@ type stats struct {
 	m  map[string]*atomic.Uint64
 }
 
-
 func (s *stats) add(name string, n uint64) {
 	s.mu.Lock()
 	c := s.m[name]
@@ -52,4 +51,3 @@ func decodeReason(err error) string {
 	}
 	return "other"
 }
-
