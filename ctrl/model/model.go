@@ -53,6 +53,9 @@ type Config struct {
 	// IfIndex maps an interface name to its index, for the -F of local
 	// addresses; nil: the interfaces of the daemon's namespace.
 	IfIndex func(name string) int
+
+	// Sync runs connection sync daemons (sync.go); nil: refused.
+	Sync SyncDaemons
 }
 
 // Model is the configuration of one director.
@@ -68,6 +71,8 @@ type Model struct {
 	gen      uint64
 
 	fnat laddrs // FULLNAT local addresses (laddr.go)
+
+	sync syncState // connection sync daemons (sync.go), under their own lock
 }
 
 type service struct {
@@ -119,6 +124,9 @@ func (m *Model) Do(req *api.Request) *api.Response {
 	if req.Op == api.OpListConns {
 		// Listing waits for the workers: not under the model's lock.
 		return m.listConns()
+	}
+	if req.Op == api.OpStartDaemon || req.Op == api.OpStopDaemon || req.Op == api.OpGetDaemons {
+		return m.doSync(req)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
