@@ -223,8 +223,7 @@ func readGolden(t *testing.T, name, ext string) string {
 var knownDiffs = map[string]struct {
 	why    string
 	stdout func(golden string) string
-}{
-}
+}{}
 
 func TestGolden(t *testing.T) {
 	names := loadTestNames(t)
