@@ -13,6 +13,7 @@ import (
 	"github.com/xlvs/xlvs/ctrl/netinfo"
 	"github.com/xlvs/xlvs/ctrl/rules"
 	"github.com/xlvs/xlvs/ctrl/server"
+	ctrlsync "github.com/xlvs/xlvs/ctrl/sync"
 	"github.com/xlvs/xlvs/dataplane/bpf"
 	"github.com/xlvs/xlvs/dataplane/engine"
 	"github.com/xlvs/xlvs/dataplane/port"
@@ -35,6 +36,8 @@ type daemon struct {
 	done     chan struct{}
 	saver    *rules.Saver   // --save-rules (rules.go)
 	metrics  *metricsServer // --metrics-addr (metrics.go)
+
+	syncer *ctrlsync.Manager // connection sync daemons (sync.go)
 }
 
 func start(o *options, log *slog.Logger) (d *daemon, err error) {
@@ -104,6 +107,7 @@ func start(o *options, log *slog.Logger) (d *daemon, err error) {
 		Publish:     d.publish,
 		Counters:    d.counters,
 		Conns:       d.eng,
+		Sync:        d.newSync(log),
 	})
 	if err := d.addMarks(o.marks); err != nil {
 		return nil, err
@@ -169,6 +173,7 @@ func (d *daemon) counters() map[string]uint64 {
 	for r := verdict.DropReason(1); r < verdict.NumReasons; r++ {
 		out["drop-"+r.String()] = c.Drops[r]
 	}
+	d.syncCounters(out)
 	if x, err := d.steer.Counters(); err == nil {
 		for k, v := range x {
 			out["xdp-"+k] = v
@@ -214,6 +219,7 @@ func (d *daemon) stop() {
 	if d.steer != nil {
 		errs = append(errs, d.steer.Close())
 	}
+	d.stopSync()
 	if d.eng != nil {
 		d.eng.Stop()
 	}
