@@ -13,6 +13,7 @@ import (
 	"github.com/xlvs/xlvs/ctrl/netinfo"
 	"github.com/xlvs/xlvs/ctrl/rules"
 	"github.com/xlvs/xlvs/ctrl/server"
+	ctrlsync "github.com/xlvs/xlvs/ctrl/sync"
 	"github.com/xlvs/xlvs/dataplane/bpf"
 	"github.com/xlvs/xlvs/dataplane/engine"
 	"github.com/xlvs/xlvs/dataplane/port"
@@ -36,6 +37,8 @@ type daemon struct {
 	saver    *rules.Saver   // --save-rules (rules.go)
 	metrics  *metricsServer // --metrics-addr (metrics.go)
 	fnat     fullnatOptions // --fullnat-ports (fullnat.go)
+
+	syncer *ctrlsync.Manager // connection sync daemons (sync.go)
 }
 
 func start(o *options, log *slog.Logger) (d *daemon, err error) {
@@ -111,6 +114,7 @@ func start(o *options, log *slog.Logger) (d *daemon, err error) {
 		Counters:    d.counters,
 		Conns:       d.eng,
 		IfIndex:     ifIndex,
+		Sync:        d.newSync(log),
 	})
 	if err := d.addMarks(o.marks); err != nil {
 		return nil, err
@@ -178,6 +182,7 @@ func (d *daemon) counters() map[string]uint64 {
 		out["drop-"+r.String()] = c.Drops[r]
 	}
 	d.fullnatCounters(out)
+	d.syncCounters(out)
 	if x, err := d.steer.Counters(); err == nil {
 		for k, v := range x {
 			out["xdp-"+k] = v
@@ -223,6 +228,7 @@ func (d *daemon) stop() {
 	if d.steer != nil {
 		errs = append(errs, d.steer.Close())
 	}
+	d.stopSync()
 	if d.eng != nil {
 		d.eng.Stop()
 	}

@@ -34,6 +34,9 @@ type Request struct {
 
 	// MarkRule is the rule of the mark-rule operations (mark.go).
 	MarkRule *MarkRule `json:"mark_rule,omitempty"`
+
+	// Daemon is the sync daemon of OpStartDaemon and OpStopDaemon (sync.go).
+	Daemon *Daemon `json:"daemon,omitempty"`
 }
 
 // Response answers one Request. Err is nil on success.
@@ -52,4 +55,7 @@ type Response struct {
 
 	// Laddrs are the local addresses of a service (OpGetLaddrs).
 	Laddrs []LocalAddr `json:"laddrs,omitempty"`
+
+	// Daemons answers OpGetDaemons (sync.go).
+	Daemons []Daemon `json:"daemons,omitempty"`
 }

@@ -239,7 +239,7 @@ func TestSummaryAndCounters(t *testing.T) {
 	want := httpapi.Summary{Entries: 10, Capacity: 2048,
 		Workers:  []httpapi.WorkerConnections{{Worker: 0, Entries: 9, Capacity: 1024}, {Worker: 1, Entries: 1, Capacity: 1024}},
 		Services: []httpapi.ServiceConnections{{ID: "tcp/198.18.0.100/80", Active: 3, Inactive: 1}, {ID: "tcp/fd00:18::100/443", Inactive: 4}},
-		ByState: allStates(map[string]uint64{"ESTABLISHED": 3, "FIN_WAIT": 5, "UDP": 2}),
+		ByState:  allStates(map[string]uint64{"ESTABLISHED": 3, "FIN_WAIT": 5, "UDP": 2}),
 	}
 	if !reflect.DeepEqual(s, want) {
 		t.Errorf("summary:\n got %+v\nwant %+v", s, want)

@@ -128,7 +128,7 @@ type daemonPath struct {
 func newDaemonPath(t *testing.T, names Names) *daemonPath {
 	t.Helper()
 	p := newFakePlane()
-	m := model.New(model.Config{Stats: p, Rates: p, Conns: p, Publish: p.publish, ConnTabSize: 4096})
+	m := model.New(model.Config{Stats: p, Rates: p, Conns: p, Publish: p.publish, ConnTabSize: 4096, Sync: fakeSync{}})
 	sock := filepath.Join(t.TempDir(), "xlvs.sock")
 	srv, err := server.Listen(sock, m, slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -483,7 +483,11 @@ func TestGoldenThroughDaemon(t *testing.T) {
 			var d *daemonPath
 			switch {
 			case cmd.Opts.Has(OptDaemon):
-				t.Skip("xlvs lacks: connection sync daemons (no branch yet)")
+				d = newDaemonPath(t, names)
+				_, daemons := loadV6Scenario(t)
+				for _, dm := range daemons {
+					d.apply(startArgs(dm)...)
+				}
 			case cmd.Opts.Has(OptConnection):
 				d = buildConns(t, names)
 				if cmd.Opts.Has(OptPersistentConn) {
@@ -536,16 +540,65 @@ func TestTranscriptThroughDaemon(t *testing.T) {
 			d = newDaemonPath(t, names)
 		}
 		want := st.want
-		if cmd, err := ParseWith("ipvsadm", st.args, names); err == nil {
-			switch {
-			case cmd.Cmd == CmdStartDaemon || cmd.Cmd == CmdStopDaemon:
-				want = result{"", msgSyncDaemon + "\n", ExitRefused}
-			case cmd.Cmd == CmdList && cmd.Opts.Has(OptDaemon):
-				want = result{"", "", ExitOK}
-			}
+		if cmd, err := ParseWith("ipvsadm", st.args, names); err == nil && cmd.Cmd == CmdList && cmd.Opts.Has(OptDaemon) {
+			want.stdout = netlinkDaemons(want.stdout)
 		}
 		if got := d.run("", st.args...); got != want {
 			t.Errorf("step %d: ipvsadm %s\n got %+v\nwant %+v", i, strings.Join(st.args, " "), got, want)
 		}
 	}
+}
+
+// fakeSync is the daemons' side of the model: interfaces eth0 and eth1
+// exist with MTU 1500, and starting or stopping always works (the model
+// keeps what runs).
+type fakeSync struct{}
+
+func (fakeSync) DeviceMTU(name string) (int, error) {
+	if name != "eth0" && name != "eth1" {
+		return 0, api.NewError(api.CodeNoDevice, "no interface "+name)
+	}
+	return 1500, nil
+}
+func (fakeSync) StartDaemon(api.Daemon) error { return nil }
+func (fakeSync) StopDaemon(string) error      { return nil }
+
+// startArgs is the --start-daemon command that starts d; fields at the
+// kernel's defaults are left out.
+func startArgs(d Daemon) []string {
+	args := []string{"--start-daemon", d.State, "--mcast-interface", d.McastIfn, "--syncid", strconv.Itoa(int(d.SyncID))}
+	if d.SyncMaxLen != 1472 {
+		args = append(args, "--sync-maxlen", strconv.Itoa(int(d.SyncMaxLen)))
+	}
+	if d.McastGroup != netip.MustParseAddr("224.0.0.81") {
+		args = append(args, "--mcast-group", d.McastGroup.String())
+	}
+	if d.McastPort != 8848 {
+		args = append(args, "--mcast-port", strconv.Itoa(int(d.McastPort)))
+	}
+	if d.McastTTL != 1 {
+		args = append(args, "--mcast-ttl", strconv.Itoa(int(d.McastTTL)))
+	}
+	return args
+}
+
+// netlinkDaemons turns the transcript's -L --daemon lines, captured over
+// the kernel's legacy sockopt API (interface and sync id only), into what
+// ipvsadm prints over netlink, where the kernel reports the defaults it
+// filled in (SPEC §2.7): the transcript's master was started with
+// --mcast-group ff02:: (an IPv6 group: maxlen 1500-48), its backup with
+// the defaults.
+func netlinkDaemons(legacy string) string {
+	extra := map[string]string{
+		"master": ", maxlen=1452, group=ff02::, port=8848, ttl=1",
+		"backup": ", maxlen=1472, group=224.0.0.81, port=8848, ttl=1",
+	}
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(legacy, "\n") {
+		if state, _, ok := strings.Cut(line, " "); ok {
+			line = strings.TrimSuffix(line, ")\n") + extra[state] + ")\n"
+		}
+		b.WriteString(line)
+	}
+	return b.String()
 }

@@ -21,6 +21,8 @@ type fakeIPVS struct {
 	svcs     []*api.Service
 	conns    []api.Conn
 	reqs     []api.Request
+	// daemons are the running sync daemons, master first.
+	daemons [2]*api.Daemon
 }
 
 func newFakeIPVS() *fakeIPVS {
@@ -83,6 +85,8 @@ func (f *fakeIPVS) Do(req *api.Request) (*api.Response, error) {
 		return f.serviceOp(req), nil
 	case api.OpAddDest, api.OpEditDest, api.OpDelDest:
 		return f.destOp(req), nil
+	case api.OpStartDaemon, api.OpStopDaemon, api.OpGetDaemons:
+		return f.daemonOp(req), nil
 	case api.OpGetTimeouts:
 		t := f.timeouts
 		return &api.Response{Timeouts: &t}, nil
@@ -263,4 +267,39 @@ func runWith(t *testing.T, c Client, names Names, stdin string, args ...string) 
 	}
 	code := e.Run("ipvsadm", args)
 	return result{out.String(), errb.String(), code}
+}
+
+// daemonOp is start_sync_thread / stop_sync_thread with the errno codes
+// ipvsadm prints: ENODEV for an interface other than eth0 and eth1,
+// EEXIST for a second daemon of a state, ESRCH to stop one not running.
+func (f *fakeIPVS) daemonOp(req *api.Request) *api.Response {
+	if req.Op == api.OpGetDaemons {
+		resp := &api.Response{}
+		for _, d := range f.daemons {
+			if d != nil {
+				resp.Daemons = append(resp.Daemons, *d)
+			}
+		}
+		return resp
+	}
+	i := 0
+	if req.Daemon.State == api.DaemonBackup {
+		i = 1
+	}
+	if req.Op == api.OpStopDaemon {
+		if f.daemons[i] == nil {
+			return errc(api.CodeNoService)
+		}
+		f.daemons[i] = nil
+		return &api.Response{}
+	}
+	if req.Daemon.McastIfn != "eth0" && req.Daemon.McastIfn != "eth1" {
+		return errc(api.CodeNoDevice)
+	}
+	if f.daemons[i] != nil {
+		return errc(api.CodeExists)
+	}
+	// The sockopt API (struct ip_vs_daemon_user) carries only these.
+	f.daemons[i] = &api.Daemon{State: req.Daemon.State, McastIfn: req.Daemon.McastIfn, SyncID: req.Daemon.SyncID}
+	return &api.Response{}
 }

@@ -6,11 +6,10 @@ import (
 	"testing"
 )
 
-// TestUnsupportedFeaturesThroughDaemon runs the commands of features xlvs
-// does not have through the daemon's real control path: ipvsadm's parser
-// accepts and validates them as ipvsadm does, then the request is refused
-// with a clear message and ipvsadm's status for a refused request (255),
-// and nothing changes.
+// TestUnsupportedFeaturesThroughDaemon runs refused and failing commands
+// through the daemon's real control path: ipvsadm's parser accepts and
+// validates them as ipvsadm does, the request is refused with ipvsadm's
+// message and status, and nothing changes.
 func TestUnsupportedFeaturesThroughDaemon(t *testing.T) {
 	names := loadTestNames(t)
 	tests := []struct {
@@ -22,9 +21,8 @@ func TestUnsupportedFeaturesThroughDaemon(t *testing.T) {
 		{"-a --sctp-service 10.0.0.3:3868 -r 192.168.30.1", stderr("Service not defined", 255)},
 		{"-L -n --sctp-service 10.0.0.3:3868", stderr("No such service", 1)},
 		{"-A --sctp-service 10.0.0.3:nosuchport", stderr("illegal virtual server address[:port] specified", 2)},
-		// The connection sync daemon.
-		{"--start-daemon master --mcast-interface eth0 --syncid 5", stderr(msgSyncDaemon, 255)},
-		{"--stop-daemon backup", stderr(msgSyncDaemon, 255)},
+		// The connection sync daemon: errors that leave the table alone.
+		{"--stop-daemon backup", stderr("No daemon is running", 255)},
 		{"--start-daemon master --syncid 256", stderr("illegal syncid specified", 2)},
 		// With no sync daemon, ipvsadm -L --daemon prints nothing.
 		{"-L --daemon", result{}},

@@ -109,17 +109,10 @@ func (r *run) process(args []string, fromStdin bool) (code int, exit bool) {
 		}
 		return r.restore()
 	case CmdStartDaemon, CmdStopDaemon:
-		r.errorf("%s", msgSyncDaemon)
-		return ExitRefused, false
+		return r.daemon(cmd)
 	case CmdList:
 		if cmd.Opts.Has(OptDaemon) {
-			// No sync daemon runs in xlvs: ipvsadm prints nothing
-			// then. Like ipvsadm, which needs IPVS for this too, it
-			// still fails when there is no director to ask.
-			if !r.connect() {
-				return ExitFail, true
-			}
-			return ExitOK, false
+			return r.listDaemons()
 		}
 		return r.list(cmd)
 	case CmdSave:
@@ -129,9 +122,6 @@ func (r *run) process(args []string, fromStdin bool) (code int, exit bool) {
 	}
 	return r.set(cmd)
 }
-
-// msgSyncDaemon is printed for --start-daemon and --stop-daemon.
-const msgSyncDaemon = "Connection synchronization daemons are not supported by xlvs yet"
 
 // connect dials the daemon once; on failure it prints ipvsadm's
 // initialisation failure, adapted to xlvsd.

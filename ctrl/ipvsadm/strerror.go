@@ -49,6 +49,10 @@ func funcOf(op api.Op) ipvsFunc {
 		return fnGetServices
 	case api.OpGetService:
 		return fnGetService
+	case api.OpStartDaemon:
+		return fnStartDaemon
+	case api.OpStopDaemon:
+		return fnStopDaemon
 	}
 	return fnAny
 }

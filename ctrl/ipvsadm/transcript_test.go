@@ -55,9 +55,6 @@ func parseTranscript(t *testing.T, path string) []transcriptStep {
 // TestTranscript replays SPEC §1.9's transcript of the real binary, in
 // order, against one fake IPVS: parser rejections come from the parser,
 // kernel rejections from the fake's errno codes through ipvs_strerror.
-// The sync daemon steps cannot match (xlvs has no sync daemon): a start or
-// stop that parses is refused with xlvs' message, and -L --daemon lists
-// nothing, as ipvsadm does when no daemon runs.
 func TestTranscript(t *testing.T) {
 	steps := parseTranscript(t, "testdata/transcript_1_9.txt")
 	if len(steps) < 100 {
@@ -73,14 +70,6 @@ func TestTranscript(t *testing.T) {
 			f = newFakeIPVS()
 		}
 		want := st.want
-		if cmd, err := ParseWith("ipvsadm", st.args, names); err == nil {
-			switch {
-			case cmd.Cmd == CmdStartDaemon || cmd.Cmd == CmdStopDaemon:
-				want = result{"", msgSyncDaemon + "\n", ExitRefused}
-			case cmd.Cmd == CmdList && cmd.Opts.Has(OptDaemon):
-				want = result{"", "", ExitOK}
-			}
-		}
 		got := runWith(t, f, names, "", st.args...)
 		if got != want {
 			t.Errorf("step %d: ipvsadm %s\n got %+v\nwant %+v", i, strings.Join(st.args, " "), got, want)
@@ -224,12 +213,12 @@ func TestClientClosed(t *testing.T) {
 	}
 }
 
-// TestNoDialWithoutDaemon checks that help, version, parse errors and the
-// sync daemon commands never reach for the daemon.
+// TestNoDialWithoutDaemon checks that help, version and parse errors never
+// reach for the daemon.
 func TestNoDialWithoutDaemon(t *testing.T) {
 	for _, args := range [][]string{
 		{"-h"}, {"--help", "--bogus"}, {"-v"}, {"--version"}, {"-q"}, {"-A"}, {"-L", "--bogus"},
-		{"--start-daemon", "master"}, {"--stop-daemon", "backup"},
+		{"--start-daemon", "bogus"}, {"--stop-daemon", "master", "-n"},
 	} {
 		var out, errb strings.Builder
 		e := &Env{Stdout: &out, Stderr: &errb, Dial: func() (Client, error) {

@@ -53,6 +53,9 @@ type Config struct {
 	// IfIndex maps an interface name to its index, for the -F of local
 	// addresses; nil: the interfaces of the daemon's namespace.
 	IfIndex func(name string) int
+
+	// Sync runs connection sync daemons (sync.go); nil: refused.
+	Sync SyncDaemons
 }
 
 // Model is the configuration of one director.
@@ -69,7 +72,8 @@ type Model struct {
 
 	fnat laddrs // FULLNAT local addresses (laddr.go)
 
-	tot statsState // the director's totals (totals.go)
+	tot  statsState // the director's totals (totals.go)
+	sync syncState  // connection sync daemons (sync.go), under their own lock
 }
 
 type service struct {
@@ -122,6 +126,9 @@ func (m *Model) Do(req *api.Request) *api.Response {
 	if req.Op == api.OpListConns {
 		// Listing waits for the workers: not under the model's lock.
 		return m.listConns()
+	}
+	if req.Op == api.OpStartDaemon || req.Op == api.OpStopDaemon || req.Op == api.OpGetDaemons {
+		return m.doSync(req)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

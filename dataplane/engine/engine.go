@@ -65,6 +65,7 @@ type Engine struct {
 	wg      sync.WaitGroup
 	running atomic.Bool
 	listMu  sync.Mutex // one connection listing at a time (mailbox.go)
+	sync    engineSync // connection synchronisation (sync.go)
 }
 
 // ErrNoPorts is returned by New without ports.
@@ -99,6 +100,7 @@ func New(cfg Config, ports []port.Port) (*Engine, error) {
 		if err := w.initFullNAT(cfg.FullNATMinPort, cfg.FullNATMaxPort); err != nil {
 			return nil, err
 		}
+		w.initSync(&e.sync.master)
 		for j := 0; j < n; j++ {
 			w.out[j] = rings[i][j]
 			w.in[j] = rings[j][i]

@@ -59,6 +59,7 @@ func (w *Worker) process(d *port.Desc, now int64, handedOff bool) (int, verdict.
 		return w.dropped(verdict.DestUnavailable)
 	}
 	w.track(idx, e, &m, dest.Method, now)
+	w.syncPacket(idx, e, dest)
 	dc := &w.dest[e.Dest]
 	dc.inPkts.inc()
 	dc.inBytes.add(uint64(m.IPLen))
@@ -123,6 +124,7 @@ func (w *Worker) newConn(svc *snapshot.Service, key *conntrack.Key, m *packet.Me
 		}
 		return 0, verdict.ConnTableFull
 	}
+	w.syncNew(idx)
 	e := w.ct.At(idx)
 	e.Dest = slot
 	e.Service = svc.ID

@@ -69,6 +69,7 @@ type Worker struct {
 	c    workerCounters
 	stop atomic.Bool
 	mailbox
+	sx workerSync // connection synchronisation (sync.go)
 }
 
 func newWorker(id, n int, p port.Port, cfg Config, snap *atomic.Pointer[snapshot.Snapshot]) *Worker {
@@ -119,6 +120,7 @@ func (w *Worker) Poll(now int64) int {
 		w.apply(s)
 	}
 	w.checkMailbox(now)
+	w.pollSync(now)
 	n := w.port.Receive(w.rx[:])
 	if w.snap == nil {
 		w.port.Free(w.rx[:n])
