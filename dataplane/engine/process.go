@@ -18,6 +18,7 @@ const (
 // the verdict and, for a handoff, the owning worker. Drops are counted here.
 func (w *Worker) process(d *port.Desc, now int64, handedOff bool) (int, verdict.Verdict) {
 	frame := w.buf[d.Addr : d.Addr+uint64(d.Len)]
+	w.frame = frame // for the persistence engine (pesip.go)
 	var m packet.Meta
 	if r := packet.Parse(frame, &m); r != verdict.None {
 		return w.dropped(r)

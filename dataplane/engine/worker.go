@@ -67,6 +67,7 @@ type Worker struct {
 	c    workerCounters
 	stop atomic.Bool
 	mailbox
+	peState // persistence engines (pesip.go)
 }
 
 func newWorker(id, n int, p port.Port, cfg Config, snap *atomic.Pointer[snapshot.Snapshot]) *Worker {

@@ -15,6 +15,7 @@ const (
 	Drop    Verdict = iota // drop
 	Tx                     // tx
 	Handoff                // handoff
+	Local                  // local
 )
 
 // DropReason says why a frame was dropped. Zero means "not dropped".
@@ -53,5 +54,9 @@ const (
 	ICMPBadQuote                       // icmp-bad-quote
 	ICMPNoConnection                   // icmp-no-connection
 	SrcPortZero                        // source-port-zero
+	SIPNotUDP                          // sip-not-udp
+	SIPNoCallID                        // sip-no-callid
+	NoLocalPort                        // no-local-port
+	LocalFailed                        // local-delivery-failed
 	NumReasons                         // (count)
 )
