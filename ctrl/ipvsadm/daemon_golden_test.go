@@ -166,9 +166,6 @@ func (d *daemonPath) apply(args ...string) {
 		return // its service was refused: already recorded
 	}
 	feature, ok := missingFeatures[strings.TrimSuffix(r.stderr, "\n")]
-	if !ok && cmd.Opts.Has(OptPE) && r.stderr == "Scheduler or persistence engine not found\n" {
-		feature, ok = "persistence engine --pe sip (no branch yet)", true
-	}
 	if !ok || r.code != ExitRefused || r.stdout != "" {
 		d.t.Fatalf("scenario ipvsadm %s: %+v", strings.Join(args, " "), r)
 	}
@@ -306,10 +303,14 @@ func buildConns(t *testing.T, names Names) *daemonPath {
 		opt := map[uint16]string{api.ProtoTCP: "-t", api.ProtoUDP: "-u", api.ProtoSCTP: "--sctp-service"}[c.Protocol]
 		return []string{opt, netip.AddrPortFrom(c.Virtual, c.VPort).String()}
 	}
-	persistent := map[string]bool{}
+	persistent, pe := map[string]bool{}, map[string]string{}
 	for i := range conns {
 		if conns[i].Template {
 			persistent[strings.Join(svcArgs(&conns[i]), " ")] = true
+		}
+		if conns[i].PEName != "" { // an entry with engine data: a persistent service with the engine
+			persistent[strings.Join(svcArgs(&conns[i]), " ")] = true
+			pe[strings.Join(svcArgs(&conns[i]), " ")] = conns[i].PEName
 		}
 	}
 	added := map[string]bool{}
@@ -321,6 +322,9 @@ func buildConns(t *testing.T, names Names) *daemonPath {
 			args := append([]string{"-A"}, svc...)
 			if persistent[id] {
 				args = append(args, "-p")
+			}
+			if pe[id] != "" {
+				args = append(args, "--pe", pe[id])
 			}
 			d.apply(args...)
 		}
@@ -347,7 +351,8 @@ func buildConns(t *testing.T, names Names) *daemonPath {
 			continue // refused: the cases are skipped
 		}
 		ci := engine.ConnInfo{Proto: uint8(c.Protocol), Client: c.Client, CPort: c.CPort, Virtual: c.Virtual, VPort: c.VPort,
-			Dest: dst, Service: svc, Expires: time.Duration(c.Expires)*time.Second + 700*time.Millisecond}
+			Dest: dst, Service: svc, Expires: time.Duration(c.Expires)*time.Second + 700*time.Millisecond,
+			PEName: c.PEName, PEData: c.PEData}
 		for s := conntrack.State(0); s < conntrack.NumStates; s++ {
 			if s.String() == c.State {
 				ci.State = s
@@ -488,10 +493,6 @@ func TestGoldenThroughDaemon(t *testing.T) {
 				t.Skip("xlvs lacks: connection sync daemons (no branch yet)")
 			case cmd.Opts.Has(OptConnection):
 				d = buildConns(t, names)
-				if cmd.Opts.Has(OptPersistentConn) {
-					// The one entry with persistence-engine data.
-					d.missing[api.ServiceKey{}] = []string{"persistence engine --pe sip data in connections (no branch yet)"}
-				}
 				d.need()
 			case strings.HasPrefix(name, "v6_"):
 				d = buildV6(t, names)
