@@ -70,6 +70,8 @@ func (w *Worker) process(d *port.Desc, now int64, handedOff bool) (int, verdict.
 		return w.xmitNAT(d, frame, &m, idx, dest, now)
 	case snapshot.MethodTunnel:
 		return w.xmitTunnel(d, frame, &m, dest)
+	case snapshot.MethodLocal:
+		return w.xmitLocal(frame)
 	default:
 		return w.dropped(verdict.Unsupported)
 	}
