@@ -2,7 +2,6 @@ package engine
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/xlvs/xlvs/dataplane/port"
 	"github.com/xlvs/xlvs/dataplane/verdict"
@@ -40,7 +39,7 @@ type localState struct {
 // Errors of SetLocal.
 var (
 	ErrRunning    = errors.New("engine is running")
-	ErrLocalPorts = errors.New("one local port per worker")
+	ErrLocalPorts = errors.New("SetLocal needs one local port per worker")
 )
 
 // SetLocal gives worker i the local port ports[i] (nil: none), through
@@ -51,7 +50,7 @@ func (e *Engine) SetLocal(ports []port.Local) error {
 		return ErrRunning
 	}
 	if len(ports) != len(e.workers) {
-		return fmt.Errorf("%d local ports for %d workers: %w", len(ports), len(e.workers), ErrLocalPorts)
+		return ErrLocalPorts
 	}
 	for i, w := range e.workers {
 		w.lp = ports[i]
