@@ -51,14 +51,20 @@ type fakePlane struct {
 	svcRates map[uint32]api.Stats
 	dstRates map[uint32]api.Stats
 	conns    []engine.ConnInfo
+	local    map[netip.Addr]bool // the director's own addresses (model.Config.IsLocal)
 }
 
 func newFakePlane() *fakePlane {
 	return &fakePlane{svcStats: map[uint32]engine.ServiceStats{}, dstStats: map[uint32]engine.DestStats{},
-		svcRates: map[uint32]api.Stats{}, dstRates: map[uint32]api.Stats{}}
+		svcRates: map[uint32]api.Stats{}, dstRates: map[uint32]api.Stats{}, local: map[netip.Addr]bool{}}
 }
 
 func (p *fakePlane) publish(s *snapshot.Snapshot) { p.mu.Lock(); p.snap = s; p.mu.Unlock() }
+func (p *fakePlane) isLocal(a netip.Addr) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.local[a]
+}
 func (p *fakePlane) ServiceStats(slot uint32) engine.ServiceStats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -130,7 +136,7 @@ type daemonPath struct {
 func newDaemonPath(t *testing.T, names Names) *daemonPath {
 	t.Helper()
 	p := newFakePlane()
-	m := model.New(model.Config{Stats: p, Rates: p, Conns: p, Publish: p.publish, ConnTabSize: 4096})
+	m := model.New(model.Config{Stats: p, Rates: p, Conns: p, Publish: p.publish, ConnTabSize: 4096, IsLocal: p.isLocal})
 	sock := filepath.Join(t.TempDir(), "xlvs.sock")
 	srv, err := server.Listen(sock, m, slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -396,8 +402,11 @@ func buildV6(t *testing.T, names Names) *daemonPath {
 		for i := len(s.Dests) - 1; i >= 0; i-- { // the fake holds them newest first
 			dd := &s.Dests[i]
 			if dd.Method == api.MethodLocal {
-				d.missing[s.Key] = append(d.missing[s.Key], "local-node real servers (no branch yet)")
-				continue
+				// ipvsadm has no option for it: the kernel makes a real
+				// server at one of the director's addresses a local node.
+				d.plane.mu.Lock()
+				d.plane.local[dd.Addr] = true
+				d.plane.mu.Unlock()
 			}
 			d.apply(destArgs(s.Key, dd)...)
 		}

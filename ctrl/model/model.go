@@ -53,6 +53,11 @@ type Config struct {
 	// IfIndex maps an interface name to its index, for the -F of local
 	// addresses; nil: the interfaces of the daemon's namespace.
 	IfIndex func(name string) int
+
+	// IsLocal reports whether an address is one of the director's own
+	// (the kernel's inet_addr_type == RTN_LOCAL): such a real server is
+	// forwarded as a local node (local.go). nil: none is.
+	IsLocal func(netip.Addr) bool
 }
 
 // Model is the configuration of one director.
