@@ -19,6 +19,7 @@ import (
 	"github.com/xlvs/xlvs/dataplane/port/xskport"
 	"github.com/xlvs/xlvs/dataplane/snapshot"
 	"github.com/xlvs/xlvs/dataplane/verdict"
+	"github.com/xlvs/xlvs/internal/tap"
 )
 
 // daemon is a running xlvsd.
@@ -35,6 +36,7 @@ type daemon struct {
 	done     chan struct{}
 	saver    *rules.Saver   // --save-rules (rules.go)
 	metrics  *metricsServer // --metrics-addr (metrics.go)
+	local    *tap.Device    // --local-dev (local.go)
 }
 
 func start(o *options, log *slog.Logger) (d *daemon, err error) {
@@ -95,6 +97,9 @@ func start(o *options, log *slog.Logger) (d *daemon, err error) {
 	if d.eng, err = engine.New(cfg, ports); err != nil {
 		return nil, err
 	}
+	if err := d.startLocal(o.localDev, queues); err != nil {
+		return nil, err
+	}
 	if d.resolver, err = netinfo.NewResolver(log); err != nil {
 		return nil, fmt.Errorf("netlink resolver: %w", err)
 	}
@@ -104,6 +109,7 @@ func start(o *options, log *slog.Logger) (d *daemon, err error) {
 		Publish:     d.publish,
 		Counters:    d.counters,
 		Conns:       d.eng,
+		IsLocal:     d.resolver.IsLocal,
 	})
 	if err := d.addMarks(o.marks); err != nil {
 		return nil, err
@@ -217,6 +223,7 @@ func (d *daemon) stop() {
 	if d.eng != nil {
 		d.eng.Stop()
 	}
+	errs = append(errs, d.stopLocal())
 	for q, p := range d.ports {
 		a := p.Account()
 		d.log.Info("frame accounting", "queue", q, "total", a.Total, "free", a.Free, "on_rings", a.OnRings,
