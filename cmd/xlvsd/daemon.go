@@ -20,6 +20,7 @@ import (
 	"github.com/xlvs/xlvs/dataplane/port/xskport"
 	"github.com/xlvs/xlvs/dataplane/snapshot"
 	"github.com/xlvs/xlvs/dataplane/verdict"
+	"github.com/xlvs/xlvs/internal/tap"
 )
 
 // daemon is a running xlvsd.
@@ -39,6 +40,7 @@ type daemon struct {
 	fnat     fullnatOptions // --fullnat-ports (fullnat.go)
 
 	syncer *ctrlsync.Manager // connection sync daemons (sync.go)
+	local  *tap.Device       // --local-dev (local.go)
 }
 
 func start(o *options, log *slog.Logger) (d *daemon, err error) {
@@ -104,6 +106,9 @@ func start(o *options, log *slog.Logger) (d *daemon, err error) {
 	if d.eng, err = engine.New(cfg, ports); err != nil {
 		return nil, err
 	}
+	if err := d.startLocal(o.localDev, queues); err != nil {
+		return nil, err
+	}
 	if d.resolver, err = netinfo.NewResolver(log); err != nil {
 		return nil, fmt.Errorf("netlink resolver: %w", err)
 	}
@@ -115,6 +120,7 @@ func start(o *options, log *slog.Logger) (d *daemon, err error) {
 		Conns:       d.eng,
 		IfIndex:     ifIndex,
 		Sync:        d.newSync(log),
+		IsLocal:     d.resolver.IsLocal,
 	})
 	if err := d.addMarks(o.marks); err != nil {
 		return nil, err
@@ -232,6 +238,7 @@ func (d *daemon) stop() {
 	if d.eng != nil {
 		d.eng.Stop()
 	}
+	errs = append(errs, d.stopLocal())
 	for q, p := range d.ports {
 		a := p.Account()
 		d.log.Info("frame accounting", "queue", q, "total", a.Total, "free", a.Free, "on_rings", a.OnRings,

@@ -3,7 +3,7 @@
 // serves the control socket that xlvsadm talks to.
 //
 //	xlvsd --interface eth0 [--interface eth1] [--socket PATH] [--queues N] [--cpus 0,1] [--mark RULE]...
-//	      [--rules FILE [--save-rules]] [--metrics-addr HOST:PORT] [--keepalived-conf FILE]
+//	      [--rules FILE [--save-rules]] [--metrics-addr HOST:PORT] [--keepalived-conf FILE] [--local-dev NAME]
 //	      [--fullnat-ports MIN-MAX]
 //
 // SIGTERM or SIGINT detaches XDP, stops the workers, removes the socket and
@@ -42,6 +42,7 @@ type options struct {
 	keepalived string
 	marks      []api.MarkRule // --mark (marks.go)
 	fnat       fullnatOptions // --fullnat-ports (fullnat.go)
+	localDev   string         // --local-dev (local.go)
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -60,6 +61,7 @@ func parseFlags(args []string) (*options, error) {
 	o.metricsOptions.addFlags(fs)
 	o.fnat.addFlags(fs)
 	fs.StringVar(&o.keepalived, "keepalived-conf", "", "run the virtual servers and health checks of this keepalived.conf (SIGHUP reloads it)")
+	fs.StringVar(&o.localDev, "local-dev", defaultLocalDev, "TAP device that delivers packets of local-node real servers to this host's stack (\"\": none)")
 	var marks []string
 	fs.StringArrayVar(&marks, "mark", nil, "mark rule 'PROTO PREFIX PORTS MARK' for firewall-mark services (repeatable), e.g. 'tcp 198.18.0.100/32 80,443 1'")
 	if err := fs.Parse(args); err != nil {

@@ -49,14 +49,20 @@ type fakePlane struct {
 	svcRates map[uint32]api.Stats
 	dstRates map[uint32]api.Stats
 	conns    []engine.ConnInfo
+	local    map[netip.Addr]bool // the director's own addresses (model.Config.IsLocal)
 }
 
 func newFakePlane() *fakePlane {
 	return &fakePlane{svcStats: map[uint32]engine.ServiceStats{}, dstStats: map[uint32]engine.DestStats{},
-		svcRates: map[uint32]api.Stats{}, dstRates: map[uint32]api.Stats{}}
+		svcRates: map[uint32]api.Stats{}, dstRates: map[uint32]api.Stats{}, local: map[netip.Addr]bool{}}
 }
 
 func (p *fakePlane) publish(s *snapshot.Snapshot) { p.mu.Lock(); p.snap = s; p.mu.Unlock() }
+func (p *fakePlane) isLocal(a netip.Addr) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.local[a]
+}
 func (p *fakePlane) ServiceStats(slot uint32) engine.ServiceStats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -128,7 +134,7 @@ type daemonPath struct {
 func newDaemonPath(t *testing.T, names Names) *daemonPath {
 	t.Helper()
 	p := newFakePlane()
-	m := model.New(model.Config{Stats: p, Rates: p, Conns: p, Publish: p.publish, ConnTabSize: 4096, Sync: fakeSync{}})
+	m := model.New(model.Config{Stats: p, Rates: p, Conns: p, Publish: p.publish, ConnTabSize: 4096, Sync: fakeSync{}, IsLocal: p.isLocal})
 	sock := filepath.Join(t.TempDir(), "xlvs.sock")
 	srv, err := server.Listen(sock, m, slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -164,9 +170,6 @@ func (d *daemonPath) apply(args ...string) {
 		return // its service was refused: already recorded
 	}
 	feature, ok := missingFeatures[strings.TrimSuffix(r.stderr, "\n")]
-	if !ok && cmd.Opts.Has(OptPE) && r.stderr == "Scheduler or persistence engine not found\n" {
-		feature, ok = "persistence engine --pe sip (no branch yet)", true
-	}
 	if !ok || r.code != ExitRefused || r.stdout != "" {
 		d.t.Fatalf("scenario ipvsadm %s: %+v", strings.Join(args, " "), r)
 	}
@@ -304,10 +307,14 @@ func buildConns(t *testing.T, names Names) *daemonPath {
 		opt := map[uint16]string{api.ProtoTCP: "-t", api.ProtoUDP: "-u", api.ProtoSCTP: "--sctp-service"}[c.Protocol]
 		return []string{opt, netip.AddrPortFrom(c.Virtual, c.VPort).String()}
 	}
-	persistent := map[string]bool{}
+	persistent, pe := map[string]bool{}, map[string]string{}
 	for i := range conns {
 		if conns[i].Template {
 			persistent[strings.Join(svcArgs(&conns[i]), " ")] = true
+		}
+		if conns[i].PEName != "" { // an entry with engine data: a persistent service with the engine
+			persistent[strings.Join(svcArgs(&conns[i]), " ")] = true
+			pe[strings.Join(svcArgs(&conns[i]), " ")] = conns[i].PEName
 		}
 	}
 	added := map[string]bool{}
@@ -319,6 +326,9 @@ func buildConns(t *testing.T, names Names) *daemonPath {
 			args := append([]string{"-A"}, svc...)
 			if persistent[id] {
 				args = append(args, "-p")
+			}
+			if pe[id] != "" {
+				args = append(args, "--pe", pe[id])
 			}
 			d.apply(args...)
 		}
@@ -345,7 +355,8 @@ func buildConns(t *testing.T, names Names) *daemonPath {
 			continue // refused: the cases are skipped
 		}
 		ci := engine.ConnInfo{Proto: uint8(c.Protocol), Client: c.Client, CPort: c.CPort, Virtual: c.Virtual, VPort: c.VPort,
-			Dest: dst, Service: svc, Expires: time.Duration(c.Expires)*time.Second + 700*time.Millisecond}
+			Dest: dst, Service: svc, Expires: time.Duration(c.Expires)*time.Second + 700*time.Millisecond,
+			PEName: c.PEName, PEData: c.PEData}
 		for s := conntrack.State(0); s < conntrack.NumStates; s++ {
 			if s.String() == c.State {
 				ci.State = s
@@ -389,8 +400,11 @@ func buildV6(t *testing.T, names Names) *daemonPath {
 		for i := len(s.Dests) - 1; i >= 0; i-- { // the fake holds them newest first
 			dd := &s.Dests[i]
 			if dd.Method == api.MethodLocal {
-				d.missing[s.Key] = append(d.missing[s.Key], "local-node real servers (no branch yet)")
-				continue
+				// ipvsadm has no option for it: the kernel makes a real
+				// server at one of the director's addresses a local node.
+				d.plane.mu.Lock()
+				d.plane.local[dd.Addr] = true
+				d.plane.mu.Unlock()
 			}
 			d.apply(destArgs(s.Key, dd)...)
 		}
@@ -490,10 +504,6 @@ func TestGoldenThroughDaemon(t *testing.T) {
 				}
 			case cmd.Opts.Has(OptConnection):
 				d = buildConns(t, names)
-				if cmd.Opts.Has(OptPersistentConn) {
-					// The one entry with persistence-engine data.
-					d.missing[api.ServiceKey{}] = []string{"persistence engine --pe sip data in connections (no branch yet)"}
-				}
 				d.need()
 			case strings.HasPrefix(name, "v6_"):
 				d = buildV6(t, names)

@@ -19,7 +19,9 @@ func (m *Model) publishLocked() {
 	var watch []netip.Addr
 	for _, s := range m.svcs {
 		for _, d := range s.dests {
-			watch = append(watch, d.Addr)
+			if d.Method != api.MethodLocal { // no next hop: the director's own stack
+				watch = append(watch, d.Addr)
+			}
 		}
 	}
 	if m.cfg.NextHops != nil {
@@ -126,6 +128,8 @@ func method(m api.Method) snapshot.Method {
 		return snapshot.MethodTunnel
 	case api.MethodFullNAT:
 		return snapshot.MethodFullNAT
+	case api.MethodLocal:
+		return snapshot.MethodLocal
 	}
 	return snapshot.MethodRoute
 }

@@ -70,8 +70,10 @@ func (m *Model) listConns() *api.Response {
 // left (rounded down). A persistence template of a firewall-mark service
 // shows protocol IP (0) and the mark as its virtual address; templates
 // are in state NONE until a connection assures them (any other state
-// shows ASSURED, ip_vs_ctpl_state_name_table). An entry whose real
-// server is gone from the model is left out.
+// shows ASSURED, ip_vs_ctpl_state_name_table). An entry keyed by a
+// persistence engine carries the engine's name and data (--persistent-conn
+// shows them). An entry whose real server is gone from the model is left
+// out.
 func renderConn(ci *engine.ConnInfo, dests map[uint32]*dest, svcs map[uint32]*service) (api.Conn, bool) {
 	d, ok := dests[ci.Dest]
 	if !ok {
@@ -84,6 +86,7 @@ func renderConn(ci *engine.ConnInfo, dests map[uint32]*dest, svcs map[uint32]*se
 		Dest: d.Addr, DPort: d.Port,
 		State:    ci.State.String(),
 		Template: ci.Flags&conntrack.FlagTemplate != 0,
+		PEName:   ci.PEName, PEData: ci.PEData,
 	}
 	if c.DPort == 0 && !c.Template {
 		c.DPort = ci.VPort

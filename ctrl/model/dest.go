@@ -38,7 +38,7 @@ func validateDest(s *service, d *api.Dest) *api.Error {
 		return api.NewError(api.CodeInvalid, "Invalid operation.  Possibly wrong module version, address not unicast, ...")
 	}
 	switch d.Method {
-	case api.MethodRoute, api.MethodMasq, api.MethodFullNAT:
+	case api.MethodRoute, api.MethodMasq, api.MethodFullNAT, api.MethodLocal:
 	case api.MethodTunnel:
 		if err := validateTunnel(d); err != nil {
 			return err
@@ -84,6 +84,9 @@ func (m *Model) addDestLocked(sk *api.Service, in *api.Dest) *api.Error {
 	}
 	d := *in
 	if err := validateDest(s, &d); err != nil {
+		return err
+	}
+	if err := m.localNode(s, &d); err != nil {
 		return err
 	}
 	if _, old := m.findDest(s, d.Addr, d.Port); old != nil {
@@ -133,6 +136,9 @@ func (m *Model) editDestLocked(sk *api.Service, in *api.Dest) *api.Error {
 		return api.NewError(api.CodeNotFound, "No such destination")
 	}
 	if err := validateDest(s, &d); err != nil {
+		return err
+	}
+	if err := m.localNode(s, &d); err != nil {
 		return err
 	}
 	old.Dest = d

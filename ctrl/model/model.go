@@ -56,6 +56,10 @@ type Config struct {
 
 	// Sync runs connection sync daemons (sync.go); nil: refused.
 	Sync SyncDaemons
+	// IsLocal reports whether an address is one of the director's own
+	// (the kernel's inet_addr_type == RTN_LOCAL): such a real server is
+	// forwarded as a local node (local.go). nil: none is.
+	IsLocal func(netip.Addr) bool
 }
 
 // Model is the configuration of one director.

@@ -42,7 +42,9 @@ func validateService(s *api.Service) *api.Error {
 	if _, ok := sched.Lookup(s.Scheduler); !ok {
 		return api.NewError(api.CodeNotFound, "Scheduler or persistence engine not found")
 	}
-	if s.PE != "" {
+	// IPVS keeps a persistence engine on any service (ipvsadm -S shows
+	// it) and uses it only while the service is persistent.
+	if s.PE != "" && s.PE != PESIP {
 		return api.NewError(api.CodeNotFound, "Scheduler or persistence engine not found")
 	}
 	if s.Flags&api.SvcPersistent != 0 && s.Timeout == 0 {

@@ -63,7 +63,7 @@ func TestAddServiceRefusals(t *testing.T) {
 		{"duplicate with a bad scheduler", svcReq(api.OpAddService, tcp("198.18.0.1", 80), "bogus"), api.CodeExists, "Service already exists"},
 		{"duplicate asking for persistence", withService(tcp("198.18.0.1", 80), func(s *api.Service) { s.Flags = api.SvcPersistent; s.Timeout = 360 }), api.CodeExists, "Service already exists"},
 		{"unknown scheduler", svcReq(api.OpAddService, tcp("198.18.0.1", 81), "bogus"), api.CodeNotFound, "Scheduler or persistence engine not found"},
-		{"persistence engine", withService(tcp("198.18.0.1", 82), func(s *api.Service) { s.PE = "sip" }), api.CodeNotFound, "Scheduler or persistence engine not found"},
+		{"unknown persistence engine", withService(tcp("198.18.0.1", 82), func(s *api.Service) { s.PE = "ftp"; s.Flags = api.SvcPersistent }), api.CodeNotFound, "Scheduler or persistence engine not found"},
 		{"unspecified address", svcReq(api.OpAddService, tcp("0.0.0.0", 80), "rr"), api.CodeInvalid, msgInvalid},
 		{"unspecified IPv6 address", svcReq(api.OpAddService, tcp("::", 80), "rr"), api.CodeInvalid, msgInvalid},
 		{"multicast address", svcReq(api.OpAddService, tcp("224.0.0.1", 80), "rr"), api.CodeInvalid, msgInvalid},
@@ -73,8 +73,8 @@ func TestAddServiceRefusals(t *testing.T) {
 		{"protocol 0", svcReq(api.OpAddService, api.ServiceKey{Addr: netip.MustParseAddr("198.18.0.1"), Port: 80}, "rr"), api.CodeInvalid, msgInvalid},
 		{"IPv6 prefix 129", withService(tcp("2001:db8::2", 80), func(s *api.Service) { s.Netmask = 129 }), api.CodeInvalid, msgInvalid},
 		{"missing service", &api.Request{Op: api.OpAddService}, api.CodeInvalid, ""},
-		// Known to ipvsadm, not done by xlvs.
-		{"firewall mark with a persistence engine", withService(api.ServiceKey{FWMark: 100, Addr: netip.MustParseAddr("0.0.0.0")}, func(s *api.Service) { s.PE = "sip" }), api.CodeNotFound, "Scheduler or persistence engine not found"},
+		// ip_vs_pe_getbyname compares names exactly.
+		{"firewall mark with a persistence engine in capitals", withService(api.ServiceKey{FWMark: 100, Addr: netip.MustParseAddr("0.0.0.0")}, func(s *api.Service) { s.PE = "SIP" }), api.CodeNotFound, "Scheduler or persistence engine not found"},
 		{"IPv6 firewall mark, prefix 0", withService(api.ServiceKey{FWMark: 100, Addr: netip.MustParseAddr("::")}, func(s *api.Service) { s.Netmask = 200 }), api.CodeInvalid, msgInvalid},
 	}
 	for _, c := range cases {
@@ -141,7 +141,7 @@ func TestEditServiceRefusals(t *testing.T) {
 		// The kernel looks the service up before anything else.
 		{"missing with a bad scheduler", svcReq(api.OpEditService, tcp("198.18.0.1", 81), "bogus"), api.CodeNoService, "No such service"},
 		{"unknown scheduler", svcReq(api.OpEditService, k, "bogus"), api.CodeNotFound, "Scheduler or persistence engine not found"},
-		{"persistence engine", withService(k, func(s *api.Service) { s.PE = "sip" }), api.CodeNotFound, "Scheduler or persistence engine not found"},
+		{"unknown persistence engine", withService(k, func(s *api.Service) { s.PE = "sipx" }), api.CodeNotFound, "Scheduler or persistence engine not found"},
 		{"missing service", &api.Request{Op: api.OpEditService}, api.CodeInvalid, ""},
 	}
 	for _, c := range cases {

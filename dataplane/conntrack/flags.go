@@ -10,4 +10,10 @@ const (
 	// client port 0 and, for port-0 and firewall-mark services, virtual
 	// port 0.
 	FlagTemplate uint8 = 1 << 0
+	// FlagPEData marks a template keyed by a persistence engine (--pe
+	// sip): its key's virtual address is a hash of the engine's data, and
+	// the engine keeps the data and the real virtual address beside the
+	// table (engine/pesip.go). The top bit, so that flags added from the
+	// bottom never collide with it.
+	FlagPEData uint8 = 1 << 7
 )

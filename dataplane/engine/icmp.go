@@ -90,6 +90,8 @@ func (w *Worker) icmpIn(d *port.Desc, frame []byte, m *packet.Meta, q *quoted, s
 		return w.xmitDR(d, frame, dest)
 	case snapshot.MethodTunnel:
 		return w.xmitTunnel(d, frame, m, dest)
+	case snapshot.MethodLocal:
+		return w.xmitLocal(frame)
 	case snapshot.MethodMasq:
 		nh := &dest.NextHop
 		if !nh.Valid {

@@ -39,8 +39,9 @@ type mailbox struct {
 type connRequest struct {
 	from    int
 	out     []conntrack.Entry
-	n, next int   // filled by the server: entries copied, next from (-1: done)
-	now     int64 // the serving worker's clock, for the entries' Expires
+	pe      []peRecord // out[i]'s persistence-engine data (pesip.go)
+	n, next int        // filled by the server: entries copied, next from (-1: done)
+	now     int64      // the serving worker's clock, for the entries' Expires
 	done    chan struct{}
 }
 
@@ -52,11 +53,14 @@ func (w *Worker) checkMailbox(now int64) {
 	if r == nil || !w.mbox.CompareAndSwap(r, nil) {
 		return
 	}
-	r.serve(w.ct, now)
+	r.serve(w.ct, w.pe, now)
 }
 
-func (r *connRequest) serve(ct *conntrack.Table, now int64) {
+func (r *connRequest) serve(ct *conntrack.Table, pe []peRecord, now int64) {
 	r.n, r.next = ct.Page(r.from, now, r.out)
+	for i := range r.pe[:min(r.n, len(r.pe))] {
+		peInfo(ct, pe, &r.out[i], now, &r.pe[i])
+	}
 	r.now = now
 	close(r.done)
 }
@@ -84,7 +88,7 @@ func (w *Worker) await(ctx context.Context, r *connRequest, tick <-chan time.Tim
 			return nil
 		case <-tick:
 			if !w.running.Load() && w.mbox.CompareAndSwap(r, nil) {
-				r.serve(w.ct, w.lastNow.Load())
+				r.serve(w.ct, w.pe, w.lastNow.Load())
 				return nil
 			}
 		}
@@ -107,6 +111,10 @@ type ConnInfo struct {
 	Flags uint8
 	// Worker is the index of the worker that owns the connection.
 	Worker int
+	// PEName and PEData are a template's persistence engine ("sip") and
+	// its data (the Call-ID); empty for other entries.
+	PEName string
+	PEData string
 }
 
 // ListConns returns the live connections of every worker. Workers serve
@@ -127,15 +135,16 @@ func (e *Engine) ListConns(ctx context.Context) ([]ConnInfo, error) {
 
 func (e *Engine) listConns(ctx context.Context) ([]ConnInfo, error) {
 	buf := make([]conntrack.Entry, connPageSize)
+	pe := make([]peRecord, connPageSize)
 	var out []ConnInfo
 	for _, w := range e.workers {
 		for from := 0; from >= 0; {
-			r := &connRequest{from: from, out: buf, done: make(chan struct{})}
+			r := &connRequest{from: from, out: buf, pe: pe, done: make(chan struct{})}
 			if err := w.ask(ctx, r); err != nil {
 				return nil, err
 			}
 			for i := range r.out[:r.n] {
-				out = append(out, connInfo(&r.out[i], r.now, w.id))
+				out = append(out, connInfo(&r.out[i], &r.pe[i], r.now, w.id))
 			}
 			from = r.next
 		}
@@ -143,9 +152,9 @@ func (e *Engine) listConns(ctx context.Context) ([]ConnInfo, error) {
 	return out, nil
 }
 
-func connInfo(en *conntrack.Entry, now int64, worker int) ConnInfo {
+func connInfo(en *conntrack.Entry, pe *peRecord, now int64, worker int) ConnInfo {
 	k := &en.Key
-	return ConnInfo{
+	ci := ConnInfo{
 		Proto:  k.Proto,
 		Client: netip.AddrFrom16(k.Client).Unmap(), CPort: k.CPort,
 		Virtual: netip.AddrFrom16(k.Virtual).Unmap(), VPort: k.VPort,
@@ -153,4 +162,9 @@ func connInfo(en *conntrack.Entry, now int64, worker int) ConnInfo {
 		Expires: time.Duration(en.Expires - now),
 		Flags:   en.Flags, Worker: worker,
 	}
+	if pe.n > 0 {
+		ci.Virtual = netip.AddrFrom16(pe.vaddr).Unmap()
+		ci.PEName, ci.PEData = "sip", string(pe.data[:pe.n])
+	}
+	return ci
 }

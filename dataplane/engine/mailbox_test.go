@@ -124,7 +124,7 @@ func TestServingMailboxAllocatesNothing(t *testing.T) {
 	buf := make([]conntrack.Entry, 64)
 	reqs := make([]*connRequest, 300)
 	for i := range reqs {
-		reqs[i] = &connRequest{out: buf, done: make(chan struct{})}
+		reqs[i] = &connRequest{out: buf, pe: make([]peRecord, len(buf)), done: make(chan struct{})}
 	}
 	i := 0
 	allocs := testing.AllocsPerRun(200, func() {

@@ -72,9 +72,12 @@ func (w *Worker) schedPersist(svc *snapshot.Service, m *packet.Meta, now int64) 
 	}
 	k := &w.tmplKey
 	templateKey(svc, m, k)
+	if r := w.peKey(svc, m, k); r != verdict.None { // --pe sip (pesip.go)
+		return 0, 0, r
+	}
 	if ti, ok := w.ct.Lookup(k, now); ok {
 		t := w.ct.At(ti)
-		if w.templateUsable(svc, t) {
+		if w.templateUsable(svc, t) && w.peMatches(ti) {
 			l := &w.links[ti]
 			l.deadline = now + int64(svc.PersistTimeout)*1e9
 			t.Expires = max(t.Expires, l.deadline)
@@ -100,6 +103,7 @@ func (w *Worker) schedPersist(svc *snapshot.Service, m *packet.Meta, now int64) 
 	t := w.ct.At(ti)
 	t.Dest, t.Service = slot, svc.ID
 	t.Flags = conntrack.FlagTemplate
+	w.pePut(ti, t)
 	t.State = conntrack.StateNone
 	w.c.states[t.State].inc()
 	w.ct.Touch(ti, now, svc.PersistTimeout)

@@ -18,6 +18,7 @@ const (
 // the verdict and, for a handoff, the owning worker. Drops are counted here.
 func (w *Worker) process(d *port.Desc, now int64, handedOff bool) (int, verdict.Verdict) {
 	frame := w.buf[d.Addr : d.Addr+uint64(d.Len)]
+	w.frame = frame // for the persistence engine (pesip.go)
 	var m packet.Meta
 	if r := packet.Parse(frame, &m); r != verdict.None {
 		return w.dropped(r)
@@ -78,6 +79,8 @@ func (w *Worker) process(d *port.Desc, now int64, handedOff bool) (int, verdict.
 		return w.xmitTunnel(d, frame, &m, dest)
 	case snapshot.MethodFullNAT:
 		return w.xmitFullNAT(d, frame, &m, idx, e, dest, now)
+	case snapshot.MethodLocal:
+		return w.xmitLocal(frame)
 	default:
 		return w.dropped(verdict.Unsupported)
 	}

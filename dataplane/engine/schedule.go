@@ -36,6 +36,7 @@ func (w *Worker) apply(s *snapshot.Snapshot) {
 		}
 	}
 	w.snap = s
+	w.applyPE(s)
 	if s == nil {
 		w.svcs = nil
 		return

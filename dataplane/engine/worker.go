@@ -69,7 +69,9 @@ type Worker struct {
 	c    workerCounters
 	stop atomic.Bool
 	mailbox
-	sx workerSync // connection synchronisation (sync.go)
+	sx         workerSync // connection synchronisation (sync.go)
+	peState               // persistence engines (pesip.go)
+	localState            // local-node real servers (local.go)
 }
 
 func newWorker(id, n int, p port.Port, cfg Config, snap *atomic.Pointer[snapshot.Snapshot]) *Worker {
@@ -134,6 +136,7 @@ func (w *Worker) Poll(now int64) int {
 	m := w.drainHandoffs(now)
 	w.publishHandoffs()
 	w.transmit()
+	w.flushLocal()
 	w.expire(now)
 	w.port.Flush()
 	w.c.batches.inc()
@@ -160,6 +163,8 @@ func (w *Worker) handle(d *port.Desc, now int64, handedOff bool) {
 	case verdict.Handoff:
 		w.handoff(d, to)
 		w.queueFree(d)
+	case verdict.Local:
+		w.queueLocal(d)
 	default:
 		w.queueFree(d)
 	}

@@ -17,6 +17,7 @@ const (
 	MethodMasq                  // NAT
 	MethodTunnel                // IPIP/GUE
 	MethodFullNAT               // FULLNAT
+	MethodLocal                 // local node: delivered to the director's own stack
 )
 
 // Limits on slots. Workers size their per-slot counters by these.
@@ -51,6 +52,9 @@ type Service struct {
 	// ([Snapshot.Classify]), never by [Snapshot.Lookup]; its Proto, Addr
 	// and Port are zero.
 	FWMark uint32
+	// PE is the persistence engine of a persistent service (PENone,
+	// PESIP; pe.go).
+	PE uint8
 }
 
 // NextHop says how to send a frame to a destination: the link index in the

@@ -15,6 +15,7 @@ const (
 	Drop    Verdict = iota // drop
 	Tx                     // tx
 	Handoff                // handoff
+	Local                  // local
 )
 
 // DropReason says why a frame was dropped. Zero means "not dropped".
@@ -59,5 +60,9 @@ const (
 	ProxySynData                       // proxy-syn-data
 	ProxyNoRoom                        // proxy-no-room
 	SCTPNotInit                        // sctp-not-init
+	SIPNotUDP                          // sip-not-udp
+	SIPNoCallID                        // sip-no-callid
+	NoLocalDevice                      // no-local-device
+	LocalFailed                        // local-delivery-failed
 	NumReasons                         // (count)
 )

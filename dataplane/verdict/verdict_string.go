@@ -11,11 +11,12 @@ func _() {
 	_ = x[Drop-0]
 	_ = x[Tx-1]
 	_ = x[Handoff-2]
+	_ = x[Local-3]
 }
 
-const _Verdict_name = "droptxhandoff"
+const _Verdict_name = "droptxhandofflocal"
 
-var _Verdict_index = [...]uint8{0, 4, 6, 13}
+var _Verdict_index = [...]uint8{0, 4, 6, 13, 18}
 
 func (i Verdict) String() string {
 	idx := int(i) - 0
@@ -64,12 +65,16 @@ func _() {
 	_ = x[ProxySynData-33]
 	_ = x[ProxyNoRoom-34]
 	_ = x[SCTPNotInit-35]
-	_ = x[NumReasons-36]
+	_ = x[SIPNotUDP-36]
+	_ = x[SIPNoCallID-37]
+	_ = x[NoLocalDevice-38]
+	_ = x[LocalFailed-39]
+	_ = x[NumReasons-40]
 }
 
-const _DropReason_name = "nonetruncatedunknown-ethertypebad-ip-versionbad-ihlbad-lengthipv4-optionsfragmentbad-ipv6-ext-headerunsupported-protocolttl-exceededno-serviceno-destinationdestination-unavailableno-next-hopconntrack-fullhandoff-ring-fulltx-ring-fullframe-too-bigtcp-not-synno-connectionunsupported-methodreply-tuple-in-useno-headroomtoo-big-icmp-senttoo-big-not-dficmp-not-erroricmp-bad-quoteicmp-no-connectionsource-port-zeroreply-table-fullfullnat-no-local-portproxy-out-of-orderproxy-syn-dataproxy-no-roomsctp-not-init(count)"
+const _DropReason_name = "nonetruncatedunknown-ethertypebad-ip-versionbad-ihlbad-lengthipv4-optionsfragmentbad-ipv6-ext-headerunsupported-protocolttl-exceededno-serviceno-destinationdestination-unavailableno-next-hopconntrack-fullhandoff-ring-fulltx-ring-fullframe-too-bigtcp-not-synno-connectionunsupported-methodreply-tuple-in-useno-headroomtoo-big-icmp-senttoo-big-not-dficmp-not-erroricmp-bad-quoteicmp-no-connectionsource-port-zeroreply-table-fullfullnat-no-local-portproxy-out-of-orderproxy-syn-dataproxy-no-roomsctp-not-initsip-not-udpsip-no-callidno-local-devicelocal-delivery-failed(count)"
 
-var _DropReason_index = [...]uint16{0, 4, 13, 30, 44, 51, 61, 73, 81, 100, 120, 132, 142, 156, 179, 190, 204, 221, 233, 246, 257, 270, 288, 306, 317, 334, 348, 362, 376, 394, 410, 426, 447, 465, 479, 492, 505, 512}
+var _DropReason_index = [...]uint16{0, 4, 13, 30, 44, 51, 61, 73, 81, 100, 120, 132, 142, 156, 179, 190, 204, 221, 233, 246, 257, 270, 288, 306, 317, 334, 348, 362, 376, 394, 410, 426, 447, 465, 479, 492, 505, 516, 529, 544, 565, 572}
 
 func (i DropReason) String() string {
 	idx := int(i) - 0
