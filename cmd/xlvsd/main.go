@@ -73,7 +73,7 @@ func parseFlags(args []string) (*options, error) {
 	if len(o.interfaces) == 0 {
 		return nil, fmt.Errorf("at least one --interface is required")
 	}
-	if err := errors.Join(o.rulesOptions.check(), o.metricsOptions.check()); err != nil {
+	if err := errors.Join(o.rulesOptions.check(), o.metricsOptions.check(), checkKeepalivedFlags(o)); err != nil {
 		return nil, err
 	}
 	if o.queues < 0 || o.queues > 64 {
