@@ -73,11 +73,14 @@ func parseFlags(args []string) (*options, error) {
 	if len(o.interfaces) == 0 {
 		return nil, fmt.Errorf("at least one --interface is required")
 	}
-	if err := errors.Join(o.rulesOptions.check(), o.metricsOptions.check(), checkKeepalivedFlags(o)); err != nil {
+	if err := errors.Join(o.rulesOptions.check(), o.metricsOptions.check()); err != nil {
 		return nil, err
 	}
 	if o.queues < 0 || o.queues > 64 {
 		return nil, fmt.Errorf("invalid --queues %d: must be 0..64", o.queues)
+	}
+	if err := checkKeepalivedFlags(o); err != nil {
+		return nil, err
 	}
 	if o.connMax < 1024 {
 		return nil, fmt.Errorf("invalid --conn-max %d: must be at least 1024", o.connMax)
