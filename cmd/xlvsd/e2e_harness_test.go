@@ -72,6 +72,7 @@ type harness struct {
 	servers []*labtraffic.Server
 	socket  string
 	runs    int
+	env     []string // extra environment of xlvsd ("PATH=..."); nil: the test's
 }
 
 // newHarness builds the DR topology (o) in a lab unique to t and starts
@@ -137,6 +138,9 @@ func (h *harness) startDirector(extra ...string) *director {
 	// --verbose: next-hop changes and such in the log attached to a failure.
 	args := append([]string{"--interface", "eth0", "--socket", h.socket, "--verbose"}, extra...)
 	d.cmd = exec.Command(filepath.Join(h.bin, "xlvsd"), args...)
+	if h.env != nil {
+		d.cmd.Env = append(os.Environ(), h.env...)
+	}
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
 	if err := h.dr.Director.Start(d.cmd); err != nil {
 		t.Fatalf("starting xlvsd: %v", err)

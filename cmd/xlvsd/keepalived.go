@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -16,6 +17,20 @@ type keepalivedConf struct {
 	log     *slog.Logger
 	apply   health.Applier
 	checker *health.Checker
+}
+
+// errSaveWithKeepalived refuses --save-rules with --keepalived-conf.
+var errSaveWithKeepalived = errors.New("--save-rules and --keepalived-conf exclude each other: " +
+	"keepalived.conf is then the configuration, and the director's table also holds the health checks' " +
+	"decisions (failed real servers removed or at weight 0, sorry servers), which --save-rules would write " +
+	"to the rules file as configuration; use --rules FILE without --save-rules for services outside keepalived.conf")
+
+// checkKeepalivedFlags checks --keepalived-conf against the other flags.
+func checkKeepalivedFlags(o *options) error {
+	if o.keepalived != "" && o.saveRules {
+		return errSaveWithKeepalived
+	}
+	return nil
 }
 
 // startKeepalived loads path, applies its global settings and services and

@@ -86,6 +86,9 @@ func parseFlags(args []string) (*options, error) {
 	if o.queues < 0 || o.queues > 64 {
 		return nil, fmt.Errorf("invalid --queues %d: must be 0..64", o.queues)
 	}
+	if err := checkKeepalivedFlags(o); err != nil {
+		return nil, err
+	}
 	if o.connMax < 1024 {
 		return nil, fmt.Errorf("invalid --conn-max %d: must be at least 1024", o.connMax)
 	}

@@ -118,8 +118,13 @@ func (d *daemon) workerCounters() []engine.Counters {
 	return out
 }
 
-// healthStatus is the hook for health checks: the health checker's
-// Status(), converted to metrics.RealServerHealth. Until it is wired, no
-// real server has a health state ("unknown" in the API, no
-// xlvs_backend_healthy series).
-func (d *daemon) healthStatus() []metrics.RealServerHealth { return nil }
+// healthStatus is the health of the real servers checked by
+// --keepalived-conf (the checker's Status): the xlvs_backend_healthy
+// series and the API's health fields. Without --keepalived-conf, or for a
+// real server without checks, there is none ("unknown" in the API).
+func (d *daemon) healthStatus() []metrics.RealServerHealth {
+	if d.kconf == nil {
+		return nil
+	}
+	return metrics.CheckedHealth(d.kconf.checker.Status())
+}

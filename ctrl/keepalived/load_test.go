@@ -91,7 +91,7 @@ func TestDRSampleWithIncludes(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkLines(t, "requests", reqLines(cfg.Requests()), []string{
-		"set-timeouts 900 120 300",
+		"set-timeouts 7200 60 120",
 		"add-service 6 198.18.0.100:80 sched=wrr flags=0x0 timeout=0 netmask=0x0",
 		"add-dest 6 198.18.0.100:80 -> 198.18.0.11:80 method=3 w=3 x=0 y=0 tun=0/0/0",
 		"add-dest 6 198.18.0.100:80 -> 198.18.0.12:80 method=3 w=1 x=0 y=0 tun=0/0/0",
@@ -113,7 +113,7 @@ func TestDRSampleWithIncludes(t *testing.T) {
 	}
 	tcp := web.Reals[0].Checks[0]
 	wantTCP := health.DefaultCheck(health.TCPCheck)
-	wantTCP.DelayLoop, wantTCP.ConnectTimeout, wantTCP.Retry, wantTCP.DelayBeforeRetry = 10*time.Second, 2*time.Second, 2, 500*time.Millisecond
+	wantTCP.DelayLoop, wantTCP.ConnectTimeout, wantTCP.Retry, wantTCP.DelayBeforeRetry = 2*time.Second, 2*time.Second, 2, 500*time.Millisecond
 	if !equalCheck(tcp, wantTCP) {
 		t.Errorf("TCP_CHECK\n got %+v\nwant %+v", tcp, wantTCP)
 	}
@@ -122,14 +122,14 @@ func TestDRSampleWithIncludes(t *testing.T) {
 	}
 	http := web.Reals[1].Checks[0]
 	wantHTTP := health.DefaultCheck(health.HTTPGet)
-	wantHTTP.DelayLoop, wantHTTP.VirtualHost = 10*time.Second, "www.example.test"
-	wantHTTP.URLs = []health.URL{{Path: "/health", Digest: "bd20070abcc99931b943b95ffc562df7", Status: []health.StatusRange{{Lo: 200, Hi: 299}, {Lo: 503, Hi: 503}}}}
+	wantHTTP.DelayLoop, wantHTTP.VirtualHost, wantHTTP.ConnectPort = 2*time.Second, "www.example.test", 8081
+	wantHTTP.URLs = []health.URL{{Path: "/health", Digest: "7b5b940796a608f04ab2eb479d642710", Status: []health.StatusRange{{Lo: 200, Hi: 299}, {Lo: 503, Hi: 503}}}}
 	if !equalCheck(http, wantHTTP) {
 		t.Errorf("HTTP_GET\n got %+v\nwant %+v", http, wantHTTP)
 	}
 	misc := cfg.Services[1].Reals[0].Checks[0]
-	if misc.Type != health.MiscCheck || !slices.Equal(misc.MiscPath, []string{"/usr/local/bin/check_dns", "198.18.0.11"}) ||
-		misc.MiscTimeout != 3*time.Second || !misc.MiscDynamic || misc.Retry != 0 || misc.DelayLoop != health.DefaultDelayLoop {
+	if misc.Type != health.MiscCheck || !slices.Equal(misc.MiscPath, []string{"check_dns", "198.18.0.11"}) ||
+		misc.MiscTimeout != 3*time.Second || !misc.MiscDynamic || misc.Retry != 0 || misc.DelayLoop != time.Second {
 		t.Errorf("MISC_CHECK %+v", misc)
 	}
 	ping := cfg.Services[2].Reals[0].Checks[0]
@@ -142,43 +142,52 @@ func equalCheck(a, b health.Check) bool { return fmt.Sprintf("%+v", a) == fmt.Sp
 
 // TestNATSampleDefaults loads testdata/nat.conf: keepalived's surprising
 // defaults (NAT, UDP, wlc, persistence 360), fwmark with TUN/GUE and
-// granularity, and a virtual_server_group with a range, a prefix and a
-// fwmark. Today's model refuses NAT, TUN, fwmark and persistence; these
-// are the requests it will be sent.
+// granularity, and virtual_server_groups with ranges, a prefix and
+// fwmarks of both families. TestSamplesThroughModel applies them.
 func TestNATSampleDefaults(t *testing.T) {
 	cfg, err := Load("testdata/nat.conf")
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkLines(t, "requests", reqLines(cfg.Requests()), []string{
-		"add-service 17 10.10.10.2:1358 sched=wlc flags=0x1 timeout=360 netmask=0x0",
-		"add-dest 17 10.10.10.2:1358 -> 192.168.200.2:1358 method=0 w=1 x=0 y=0 tun=0/0/0",
-		"add-dest 17 10.10.10.2:1358 -> 192.168.200.3:1358 method=0 w=2 x=0 y=0 tun=0/0/0",
+		"add-service 17 198.18.0.100:53 sched=wlc flags=0x1 timeout=360 netmask=0x0",
+		"add-dest 17 198.18.0.100:53 -> 198.18.1.11:5353 method=0 w=1 x=0 y=0 tun=0/0/0",
+		"add-dest 17 198.18.0.100:53 -> 198.18.1.12:5353 method=0 w=2 x=0 y=0 tun=0/0/0",
+		"add-service 6 198.18.0.100:80 sched=rr flags=0x0 timeout=0 netmask=0x0",
+		"add-dest 6 198.18.0.100:80 -> 198.18.1.11:8080 method=0 w=1 x=0 y=0 tun=0/0/0",
+		"add-dest 6 198.18.0.100:80 -> 198.18.1.12:8080 method=0 w=1 x=0 y=0 tun=0/0/0",
 		"add-service fwmark 7 0.0.0.0 sched=sh flags=0x11 timeout=900 netmask=0xffffff00",
-		"add-dest fwmark 7 0.0.0.0 -> 192.168.201.100:0 method=2 w=1 x=0 y=0 tun=1/6080/0",
-		"add-service 6 10.0.0.1:80 sched=rr flags=0x0 timeout=0 netmask=0x0",
-		"add-dest 6 10.0.0.1:80 -> 10.0.0.100:80 method=3 w=1 x=0 y=0 tun=0/0/0",
-		"add-service 6 10.0.0.2:80 sched=rr flags=0x0 timeout=0 netmask=0x0",
-		"add-dest 6 10.0.0.2:80 -> 10.0.0.100:80 method=3 w=1 x=0 y=0 tun=0/0/0",
-		"add-service 6 10.0.0.3:80 sched=rr flags=0x0 timeout=0 netmask=0x0",
-		"add-dest 6 10.0.0.3:80 -> 10.0.0.100:80 method=3 w=1 x=0 y=0 tun=0/0/0",
-		"add-service 6 192.168.210.0:443 sched=rr flags=0x0 timeout=0 netmask=0x0",
-		"add-dest 6 192.168.210.0:443 -> 10.0.0.100:443 method=3 w=1 x=0 y=0 tun=0/0/0",
-		"add-service 6 192.168.210.1:443 sched=rr flags=0x0 timeout=0 netmask=0x0",
-		"add-dest 6 192.168.210.1:443 -> 10.0.0.100:443 method=3 w=1 x=0 y=0 tun=0/0/0",
-		"add-service fwmark 9 :: sched=rr flags=0x0 timeout=0 netmask=0x0",
-		"add-dest fwmark 9 :: -> 10.0.0.100:0 method=3 w=1 x=0 y=0 tun=0/0/0",
+		"add-dest fwmark 7 0.0.0.0 -> 198.18.1.13:0 method=2 w=1 x=0 y=0 tun=1/6080/0",
+		"add-service 6 198.18.0.101:80 sched=rr flags=0x0 timeout=0 netmask=0x0",
+		"add-dest 6 198.18.0.101:80 -> 198.18.1.12:80 method=3 w=1 x=0 y=0 tun=0/0/0",
+		"add-service 6 198.18.0.102:80 sched=rr flags=0x0 timeout=0 netmask=0x0",
+		"add-dest 6 198.18.0.102:80 -> 198.18.1.12:80 method=3 w=1 x=0 y=0 tun=0/0/0",
+		"add-service 6 198.18.0.103:80 sched=rr flags=0x0 timeout=0 netmask=0x0",
+		"add-dest 6 198.18.0.103:80 -> 198.18.1.12:80 method=3 w=1 x=0 y=0 tun=0/0/0",
+		"add-service 6 198.18.0.104:443 sched=rr flags=0x0 timeout=0 netmask=0x0",
+		"add-dest 6 198.18.0.104:443 -> 198.18.1.12:443 method=3 w=1 x=0 y=0 tun=0/0/0",
+		"add-service 6 198.18.0.105:443 sched=rr flags=0x0 timeout=0 netmask=0x0",
+		"add-dest 6 198.18.0.105:443 -> 198.18.1.12:443 method=3 w=1 x=0 y=0 tun=0/0/0",
+		"add-service fwmark 9 0.0.0.0 sched=rr flags=0x0 timeout=0 netmask=0x0",
+		"add-dest fwmark 9 0.0.0.0 -> 198.18.1.12:0 method=3 w=1 x=0 y=0 tun=0/0/0",
+		"add-service 6 [fd00:18::101]:80 sched=wlc flags=0x0 timeout=0 netmask=0x0",
+		"add-dest 6 [fd00:18::101]:80 -> [fd00:18:1::12]:80 method=3 w=1 x=0 y=0 tun=0/0/0",
+		"add-service 6 [fd00:18::102]:80 sched=wlc flags=0x0 timeout=0 netmask=0x0",
+		"add-dest 6 [fd00:18::102]:80 -> [fd00:18:1::12]:80 method=3 w=1 x=0 y=0 tun=0/0/0",
+		"add-service fwmark 10 :: sched=wlc flags=0x0 timeout=0 netmask=0x0",
+		"add-dest fwmark 10 :: -> [fd00:18:1::12]:0 method=3 w=1 x=0 y=0 tun=0/0/0",
 	})
 	checkLines(t, "warnings", warnings(cfg), []string{
-		"nat.conf:3: Virtual server 10.10.10.2 1358: no scheduler set, setting default 'wlc'",
-		"nat.conf:3: Virtual server 10.10.10.2 1358: no forwarding method set, setting default NAT",
-		"nat.conf:3: Virtual server 10.10.10.2 1358: no protocol set - defaulting to UDP",
-		"nat.conf:23: virtual server fwmark 7: protocol is ignored for a fwmark service",
+		"nat.conf:4: Virtual server 198.18.0.100 53: no scheduler set, setting default 'wlc'",
+		"nat.conf:4: Virtual server 198.18.0.100 53: no forwarding method set, setting default NAT",
+		"nat.conf:4: Virtual server 198.18.0.100 53: no protocol set - defaulting to UDP",
+		"nat.conf:19: Virtual server 198.18.0.100 80: no forwarding method set, setting default NAT",
+		"nat.conf:34: virtual server fwmark 7: protocol is ignored for a fwmark service",
 	})
-	if ch := cfg.Services[1].Reals[0].Checks[0]; ch.ConnectPort != 80 || ch.Type != health.TCPCheck {
+	if ch := cfg.Services[2].Reals[0].Checks[0]; ch.ConnectPort != 8080 || ch.Type != health.TCPCheck {
 		t.Errorf("fwmark TCP_CHECK %+v", ch)
 	}
-	if ch := cfg.Services[0].Reals[0].Checks[0]; ch.DelayBeforeRetry != 3*time.Second || ch.DelayLoop != 60*time.Second || ch.ConnectTimeout != 5*time.Second || ch.Warmup != -1 {
+	if ch := cfg.Services[0].Reals[0].Checks[0]; ch.ConnectPort != 8081 || ch.DelayBeforeRetry != 3*time.Second || ch.DelayLoop != 60*time.Second || ch.ConnectTimeout != 5*time.Second || ch.Warmup != -1 {
 		t.Errorf("HTTP_GET defaults %+v", ch)
 	}
 }
