@@ -181,8 +181,8 @@ func (e *env) checkTallies(vs []virtual, stats []listRow, rep labtraffic.Report)
 			}
 		}
 		e.check(st.TCPConns == tcp && int64(answered) == tcp && st.TCPBytesIn == tcp*int64(e.o.bytes) && st.UDPDatagrams >= udp,
-			"%s: director scheduled %d TCP + %d UDP, it accepted %d TCP (%d bytes in) and got %d datagrams, the client saw %d TCP answered by it",
-			st.Name, tcp, udp, st.TCPConns, st.TCPBytesIn, st.UDPDatagrams, answered)
+			"%s: director scheduled %d TCP + %d UDP, it accepted %d TCP (%d bytes in = %d x %d) and got %d datagrams, the client saw %d TCP answered by it",
+			st.Name, tcp, udp, st.TCPConns, st.TCPBytesIn, st.TCPConns, e.o.bytes, st.UDPDatagrams, answered)
 	}
 }
 

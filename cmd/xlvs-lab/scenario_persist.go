@@ -168,7 +168,7 @@ func (e *env) checkSticky(v virtual, runs []clientRun, pc []listRow) {
 func printClients(w io.Writer, runs []clientRun, rs []string) {
 	fmt.Fprintln(w, "\ntraffic: which real servers answered each client")
 	tw := tableWriter(w, 0)
-	fmt.Fprintln(tw, "client\ttcp :80\tudp :53\t")
+	fmt.Fprintln(tw, "client\ttcp :80\tudp :53")
 	for _, r := range runs {
 		var cells []string
 		for _, t := range r.rep.Targets {
@@ -183,7 +183,7 @@ func printClients(w io.Writer, runs []clientRun, rs []string) {
 			}
 			cells = append(cells, strings.Join(by, ", "))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t\n", r.addr, strings.Join(cells, "\t"))
+		fmt.Fprintf(tw, "%s\t%s\n", r.addr, strings.Join(cells, "\t"))
 	}
 	tw.Flush()
 }
