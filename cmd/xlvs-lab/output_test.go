@@ -29,7 +29,7 @@ func TestParseFlags(t *testing.T) {
 	}
 	for _, args := range [][]string{
 		{"--queues", "0"}, {"--real-servers", "9"}, {"--conns", "0"}, {"extra"}, {"--no-such-flag"}, {"--timeout", "0s"},
-		{"--scenario", "dr", "--scenario", "fullnat"}, {"--keep"}, {"--keep", "--scenario", "dr", "--scenario", "nat"},
+		{"--scenario", "dr", "--scenario", "nosuch"}, {"--keep"}, {"--keep", "--scenario", "dr", "--scenario", "nat"},
 		{"--no-director", "--scenario", "nat"},
 	} {
 		if _, err := parseFlags(args, &bytes.Buffer{}); !errors.Is(err, errUsage) {

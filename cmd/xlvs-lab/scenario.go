@@ -49,18 +49,21 @@ var scenarios = []scenario{
 		realServerTool: true, run: runFWMark,
 	},
 	// ----------------------------------------------------------------
-	// FULLNAT GOES HERE. When the engine forwards FULLNAT (today packets
-	// to -b real servers are dropped as unsupported-method), add
+	// FULLNAT GOES HERE, when the engine forwards it (until then packets
+	// to -b real servers are dropped as unsupported-method, and a
+	// scenario would fail: `make lab` must stay green). Add
 	//
-	//	{name: "fullnat", title: "FULLNAT (-b) with local addresses (-P)", run: runFULLNAT},
+	//	{name: "fullnat", title: "FULLNAT (-b) with local addresses (-P): ...", run: runFULLNAT},
 	//
-	// in a new file scenario_fullnat.go, built like runNAT: the two-armed
-	// labtraffic.NewNAT topology (real servers need no route back to the
-	// client: drop their default route, or give them none), services
-	// configured with `xlvsadm -A ... --toa` / `-a ... -b` and
-	// `-P -t VIP:80 -z LIP -F eth1`, traffic with e.traffic, the split
-	// checked with e.checkTargets, `xlvsadm -G` printed. Do not add a
-	// scenario that cannot pass yet: `make lab` must stay green.
+	// with runFULLNAT in scenario_fullnat.go, shaped like runNAT: the
+	// two-armed labtraffic.NewNAT topology and e.serve on the real
+	// servers' own addresses; xlvsd --interface eth0 --interface eth1;
+	// e.configure with services and -b real servers, then
+	// e.admAll for the local addresses (-P -t VIP:80 -z LIP -F eth1);
+	// e.traffic, e.report (round-trips, split, tallies) and the FULLNAT
+	// point: e.g. the real servers saw LIP, not the client, as the
+	// source, and `xlvsadm -G` lists the local addresses. Then add the
+	// row to lab_test.go's shows map and to the README's lab table.
 	// ----------------------------------------------------------------
 }
 
