@@ -85,7 +85,7 @@ func runScenario(parent context.Context, o *options, s scenario, stdout, stderr 
 		r.err = errors.Join(r.err, fmt.Errorf("teardown: %w", terr))
 	}
 	r.checks, r.duration = e.checks, time.Since(start)
-	if !r.passed() && e.d != nil && !o.verbose {
+	if !r.passed() && e.d != nil && !o.verbose && parent.Err() == nil { // not after Ctrl-C
 		fmt.Fprintf(stderr, "lab: %s failed; xlvsd's log:\n%s", s.name, e.d.logbuf.String())
 	}
 	if !o.keep || r.err != nil {
