@@ -22,7 +22,7 @@ test: vet
 	$(GO) test $(TESTFLAGS) ./...
 
 lab: build
-	$(BIN)/xlvs-lab --xlvsd $(BIN)/xlvsd --xlvsadm $(BIN)/xlvsadm
+	$(BIN)/xlvs-lab --xlvsd $(BIN)/xlvsd --xlvsadm $(BIN)/xlvsadm --xlvs-rs $(BIN)/xlvs-rs $(LABFLAGS)
 
 generate:
 	$(GO) generate ./...

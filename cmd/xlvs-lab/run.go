@@ -6,119 +6,92 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
+	"time"
 
-	"github.com/xlvs/xlvs/internal/labtraffic"
 	"github.com/xlvs/xlvs/internal/netlab"
 )
 
-// errTraffic means the lab ran but the traffic did not get through.
-var errTraffic = errors.New("traffic did not get through")
-
-// run builds the lab, runs the director and the traffic and tears it all
-// down before returning.
-func run(ctx context.Context, o *options, stdout, stderr io.Writer) (err error) {
+// run checks that the lab can run, then runs the selected scenarios one
+// after the other and returns their results. A scenario that fails does
+// not stop the next; an interrupt (ctx done) does, and the scenarios left
+// are reported as not run. The error is for a lab that cannot start at
+// all (not root, binaries missing).
+func run(ctx context.Context, o *options, stdout, stderr io.Writer) ([]result, error) {
 	stderr = &lockedWriter{w: stderr} // xlvsd's log is copied in concurrently
 	if os.Geteuid() != 0 {
-		return errors.New("xlvs-lab builds network namespaces and needs root")
+		return nil, errors.New("xlvs-lab builds network namespaces and needs root")
 	}
-	if !o.noDirector {
-		for _, p := range []string{o.xlvsd, o.xlvsadm} {
-			if st, err := os.Stat(p); err != nil || st.IsDir() || st.Mode()&0o111 == 0 {
-				return fmt.Errorf("no executable %s (build it first: make build; or pass --xlvsd/--xlvsadm, or --no-director)", p)
-			}
-		}
-	}
-	parent := ctx
-	ctx, cancel := context.WithTimeoutCause(ctx, o.timeout, fmt.Errorf("gave up after --timeout %v", o.timeout))
-	defer cancel()
-
-	lab, err := netlab.New("xlvslab")
+	sel, err := selectScenarios(o.scenarios)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer func() {
-		fmt.Fprintf(stderr, "lab: removing %s\n", lab.ID)
-		if cerr := lab.Close(); cerr != nil {
-			err = errors.Join(err, cerr)
+	if err := checkBinaries(o, sel); err != nil {
+		return nil, err
+	}
+	var results []result
+	for _, s := range sel {
+		if cause := context.Cause(ctx); cause != nil {
+			results = append(results, result{name: s.name, err: fmt.Errorf("not run: %w", cause)})
+			continue
 		}
-	}()
-	fmt.Fprintf(stderr, "lab: building %s (namespaces client, director, rs1..rs%d, lan)\n", lab.ID, o.realServers)
-	dr, err := labtraffic.NewDR(lab, labtraffic.DROptions{RealServers: o.realServers, Queues: o.queues})
-	if err != nil {
-		return err
+		results = append(results, runScenario(ctx, o, s, stdout, stderr))
 	}
-	servers, err := dr.ServeRealServers()
-	if err != nil {
-		return err
-	}
-	defer func() {
-		for _, s := range servers {
-			s.Close()
-		}
-	}()
-
-	plan := dr.DirectPlan()
-	var d *director
-	if !o.noDirector {
-		if d, err = startDirector(ctx, o, dr, stderr); err != nil {
-			return err
-		}
-		defer func() {
-			if serr := d.stop(); serr != nil {
-				err = errors.Join(err, serr)
-			}
-		}()
-		ctx = d.ctx // cancelled if xlvsd dies
-		if err := d.configure(ctx, o.realServers, stderr); err != nil {
-			return err
-		}
-		plan = labtraffic.VIPPlan()
-	}
-	plan.Conns, plan.Bytes, plan.Datagrams = o.conns, o.bytes, o.datagrams
-
-	fmt.Fprintf(stderr, "lab: client -> %s (tcp, %d conns x %d bytes each way) and %s (udp, %d datagrams)\n",
-		strings.Join(plan.TCP, " "), o.conns, o.bytes, strings.Join(plan.UDP, " "), o.datagrams)
-	rep := labtraffic.Run(ctx, dr.Client, plan)
-	if cerr := context.Cause(ctx); cerr != nil {
-		return cerr
-	}
-	printServers(stdout, servers)
-	fmt.Fprintf(stdout, "\nclient:\n%s", rep)
-	if d != nil {
-		fmt.Fprintln(stdout, "\nxlvsadm -L -n:")
-		out, lerr := d.xlvsadm(ctx, "-L", "-n")
-		stdout.Write(out)
-		if lerr != nil {
-			err = errors.Join(err, fmt.Errorf("xlvsadm -L -n: %w", lerr))
-		}
-	}
-	if terr := verdict(rep, !o.noDirector, o.realServers); terr != nil {
-		err = errors.Join(err, terr)
-	}
-	if o.keep && err == nil {
-		keep(parent, lab, stderr)
-	}
-	return err
+	return results, nil
 }
 
-// verdict checks the report: every round-trip succeeded and, with a
-// director (rr), every real server answered for every service.
-func verdict(rep labtraffic.Report, director bool, nRS int) error {
-	if !rep.OK() {
-		return errTraffic
-	}
-	if !director {
+// checkBinaries reports the first of the programs the scenarios need that
+// is not an executable file.
+func checkBinaries(o *options, sel []scenario) error {
+	if o.noDirector {
 		return nil
 	}
-	for _, t := range rep.Targets {
-		for i := range nRS {
-			if name := fmt.Sprintf("rs%d", i+1); t.PerServer[name] == 0 {
-				return fmt.Errorf("%w: %s %s never reached %s (scheduler rr should spread)", errTraffic, t.Proto, t.Addr, name)
-			}
+	need := []string{o.xlvsd, o.xlvsadm}
+	for _, s := range sel {
+		if s.realServerTool {
+			need = append(need, o.xlvsRS)
+			break
+		}
+	}
+	for _, p := range need {
+		if st, err := os.Stat(p); err != nil || st.IsDir() || st.Mode()&0o111 == 0 {
+			return fmt.Errorf("no executable %s (build it first: make build; or pass --xlvsd/--xlvsadm/--xlvs-rs)", p)
 		}
 	}
 	return nil
+}
+
+// runScenario runs one scenario in a lab of its own, bounded by
+// --timeout, tears it all down and prints its checks.
+func runScenario(parent context.Context, o *options, s scenario, stdout, stderr io.Writer) result {
+	start := time.Now()
+	printHeading(stdout, s)
+	ctx, cancel := context.WithTimeoutCause(parent, o.timeout, fmt.Errorf("%s: gave up after --timeout %v", s.name, o.timeout))
+	defer cancel()
+	r := result{name: s.name}
+	e, err := newEnv(ctx, o, s.name, stdout, stderr)
+	if err != nil {
+		r.err, r.duration = err, time.Since(start)
+		printChecks(stdout, r)
+		return r
+	}
+	fmt.Fprintf(stderr, "lab: %s: building %s\n", s.name, e.lab.ID)
+	r.err = s.run(e)
+	if o.keep {
+		r.checks = e.checks
+		printChecks(stdout, r)
+		keep(parent, e.lab, stderr)
+	}
+	if terr := e.teardown(); terr != nil {
+		r.err = errors.Join(r.err, fmt.Errorf("teardown: %w", terr))
+	}
+	r.checks, r.duration = e.checks, time.Since(start)
+	if !r.passed() && e.d != nil && !o.verbose && parent.Err() == nil { // not after Ctrl-C
+		fmt.Fprintf(stderr, "lab: %s failed; xlvsd's log:\n%s", s.name, e.d.logbuf.String())
+	}
+	if !o.keep || r.err != nil {
+		printChecks(stdout, r)
+	}
+	return r
 }
 
 // keep waits for Ctrl-C, telling the user how to look around.

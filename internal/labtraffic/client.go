@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"sort"
 	"strings"
 	"sync"
@@ -30,6 +31,7 @@ type Plan struct {
 	Parallel     int           // concurrent round-trips; default 4
 	Timeout      time.Duration // per round-trip; default 5s
 	Retries      int           // UDP resends before a round fails; default 3
+	Source       netip.Addr    // client address to send from; zero: the kernel's choice
 }
 
 func (p Plan) withDefaults() Plan {
@@ -139,9 +141,9 @@ func Run(ctx context.Context, ns *netlab.NS, plan Plan) Report {
 				var n int
 				var err error
 				if t.Proto == "tcp" {
-					server, n, err = TCPRound(ctx, ns, t.Addr, payload(j.seq, plan.Bytes), plan.Timeout)
+					server, n, err = tcpRound(ctx, ns, plan.Source, t.Addr, payload(j.seq, plan.Bytes), plan.Timeout)
 				} else {
-					server, n, err = UDPRound(ctx, ns, t.Addr, payload(j.seq, plan.DatagramSize), plan.Timeout, plan.Retries)
+					server, n, err = udpRound(ctx, ns, plan.Source, t.Addr, payload(j.seq, plan.DatagramSize), plan.Timeout, plan.Retries)
 				}
 				mu.Lock()
 				if err != nil {
@@ -196,9 +198,14 @@ var (
 // that the server's name line and an exact echo come back. It returns the
 // server's name and the number of payload bytes echoed.
 func TCPRound(ctx context.Context, ns *netlab.NS, addr string, data []byte, timeout time.Duration) (server string, n int, err error) {
+	return tcpRound(ctx, ns, netip.Addr{}, addr, data, timeout)
+}
+
+// tcpRound is [TCPRound] from source address src (zero: any).
+func tcpRound(ctx context.Context, ns *netlab.NS, src netip.Addr, addr string, data []byte, timeout time.Duration) (server string, n int, err error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	c, err := ns.DialTCP(ctx, addr)
+	c, err := dialTCP(ctx, ns, src, addr)
 	if err != nil {
 		return "", 0, err
 	}
@@ -245,7 +252,12 @@ func TCPRound(ctx context.Context, ns *netlab.NS, addr string, data []byte, time
 // resending up to retries times. It returns the server's name and the
 // number of payload bytes echoed.
 func UDPRound(ctx context.Context, ns *netlab.NS, addr string, data []byte, timeout time.Duration, retries int) (server string, n int, err error) {
-	c, err := ns.DialUDP(ctx, addr)
+	return udpRound(ctx, ns, netip.Addr{}, addr, data, timeout, retries)
+}
+
+// udpRound is [UDPRound] from source address src (zero: any).
+func udpRound(ctx context.Context, ns *netlab.NS, src netip.Addr, addr string, data []byte, timeout time.Duration, retries int) (server string, n int, err error) {
+	c, err := dialUDP(ctx, ns, src, addr)
 	if err != nil {
 		return "", 0, err
 	}

@@ -46,6 +46,10 @@ type DROptions struct {
 	Queues int
 	// MTU of every link; default 1500.
 	MTU int
+	// BareRealServers leaves the real servers without VIPs on lo and
+	// without the ARP sysctls, for a caller that sets them up the way a
+	// user does (xlvs-rs up --mode dr) before serving on the VIPs.
+	BareRealServers bool
 }
 
 // DR is the classic one-armed LVS-DR lab: namespaces client, director and
@@ -55,7 +59,8 @@ type DROptions struct {
 //	director eth0 198.18.0.1/24  fd00:18::1/64, VIPs 198.18.0.100/32 and
 //	         fd00:18::100/128 (the kernel answers ARP/ND for them)
 //	rsN     eth0 198.18.0.1N/24  fd00:18::1N/64, VIPs on lo;
-//	         arp_ignore=1, arp_announce=2 on all and eth0
+//	         arp_ignore=1, arp_announce=2 on all and eth0 (not with
+//	         [DROptions.BareRealServers])
 //
 // IPv6 needs no sysctl on the real servers: Linux answers neighbour
 // solicitations only for addresses on the receiving interface, so a VIP on
@@ -131,6 +136,9 @@ func NewDR(lab *netlab.Lab, o DROptions) (*DR, error) {
 		return nil, err
 	}
 	for _, rs := range d.RS {
+		if o.BareRealServers {
+			continue
+		}
 		if err := setupRealServer(rs); err != nil {
 			return nil, err
 		}

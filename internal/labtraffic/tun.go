@@ -13,6 +13,9 @@ type TUNOptions struct {
 	RealServers int
 	// MTU of every link; default 1500.
 	MTU int
+	// Queues is the number of queues of the director's two links (and
+	// their peers); default 1.
+	Queues int
 }
 
 // TUN is the lab of LVS-TUN, the shape of the kernel's IPVS selftest: the
@@ -57,6 +60,7 @@ func NewTUN(lab *netlab.Lab, o TUNOptions) (*TUN, error) {
 		}
 	}
 	link := netlab.LinkOptions{MTU: o.MTU, TxChecksumOff: true}
+	dlink := netlab.LinkOptions{MTU: o.MTU, Queues: o.Queues, TxChecksumOff: true}
 	clientNet, serverNet := []string{"to-client", "to-director"}, []string{"to-dsrv"}
 	if err := lab.Veth(n.Client, "eth0", n.LAN, "to-client", link); err != nil {
 		return nil, err
@@ -64,14 +68,14 @@ func NewTUN(lab *netlab.Lab, o TUNOptions) (*TUN, error) {
 	if err := addAddrs(n.Client, "eth0", ClientAddr4.String()+"/24", ClientAddr6.String()+"/64"); err != nil {
 		return nil, err
 	}
-	if err := lab.Veth(n.Director, "eth0", n.LAN, "to-director", link); err != nil {
+	if err := lab.Veth(n.Director, "eth0", n.LAN, "to-director", dlink); err != nil {
 		return nil, err
 	}
 	if err := addAddrs(n.Director, "eth0", DirectorAddr4.String()+"/24", DirectorAddr6.String()+"/64",
 		VIP4.String()+"/32", VIP6.String()+"/128"); err != nil {
 		return nil, err
 	}
-	if err := lab.Veth(n.Director, "eth1", n.LAN, "to-dsrv", link); err != nil {
+	if err := lab.Veth(n.Director, "eth1", n.LAN, "to-dsrv", dlink); err != nil {
 		return nil, err
 	}
 	if err := addAddrs(n.Director, "eth1", DirectorSrvAddr4.String()+"/24", DirectorSrvAddr6.String()+"/64"); err != nil {
