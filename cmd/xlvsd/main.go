@@ -3,7 +3,7 @@
 // serves the control socket that xlvsadm talks to.
 //
 //	xlvsd --interface eth0 [--interface eth1] [--socket PATH] [--queues N] [--cpus 0,1] [--mark RULE]...
-//	      [--rules FILE [--save-rules]] [--metrics-addr HOST:PORT] [--keepalived-conf FILE]
+//	      [--rules FILE [--save-rules]] [--metrics-addr HOST:PORT] [--keepalived-conf FILE] [--pprof HOST:PORT]
 //
 // SIGTERM or SIGINT detaches XDP, stops the workers, removes the socket and
 // exits 0. The XDP program is attached through a bpf_link owned by the
@@ -37,6 +37,7 @@ type options struct {
 	verbose    bool
 	rulesOptions
 	metricsOptions
+	pprofOptions // --pprof (pprof.go)
 	keepalived string
 	marks      []api.MarkRule // --mark (marks.go)
 }
@@ -54,6 +55,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "log debug messages")
 	o.rulesOptions.addFlags(fs)
 	o.metricsOptions.addFlags(fs)
+	o.pprofOptions.addFlags(fs)
 	fs.StringVar(&o.keepalived, "keepalived-conf", "", "run the virtual servers and health checks of this keepalived.conf (SIGHUP reloads it)")
 	var marks []string
 	fs.StringArrayVar(&marks, "mark", nil, "mark rule 'PROTO PREFIX PORTS MARK' for firewall-mark services (repeatable), e.g. 'tcp 198.18.0.100/32 80,443 1'")
@@ -73,7 +75,7 @@ func parseFlags(args []string) (*options, error) {
 	if len(o.interfaces) == 0 {
 		return nil, fmt.Errorf("at least one --interface is required")
 	}
-	if err := errors.Join(o.rulesOptions.check(), o.metricsOptions.check()); err != nil {
+	if err := errors.Join(o.rulesOptions.check(), o.metricsOptions.check(), o.pprofOptions.check()); err != nil {
 		return nil, err
 	}
 	if o.queues < 0 || o.queues > 64 {
@@ -111,6 +113,10 @@ func main() {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	if err := startPprof(&o.pprofOptions, log); err != nil {
+		log.Error("start failed", "err", err)
+		os.Exit(1)
+	}
 	d, err := start(o, log)
 	if err != nil {
 		log.Error("start failed", "err", err)
