@@ -37,7 +37,7 @@ type options struct {
 	verbose    bool
 	rulesOptions
 	metricsOptions
-	pprofOptions // --pprof (pprof.go)
+	pprofOptions
 	keepalived string
 	marks      []api.MarkRule // --mark (marks.go)
 }
