@@ -89,7 +89,18 @@ func run() error {
 // writes its table next to them as <new date>-micro-vs-<previous
 // date>.txt, headed by the command. It returns that file and the table.
 func compare(prev, file string) (string, []byte, error) {
-	cmp := exec.Command("go", "tool", "benchstat", prev, file)
+	// benchstat names its columns by the paths it is given: run it beside
+	// the files (the binary of the module's tool, found from here).
+	bin, err := exec.Command("go", "tool", "-n", "benchstat").Output()
+	if err != nil {
+		return "", nil, fmt.Errorf("go tool -n benchstat: %w", err)
+	}
+	p := prev
+	if filepath.Dir(prev) == filepath.Dir(file) {
+		p = filepath.Base(prev)
+	}
+	cmp := exec.Command(strings.TrimSpace(string(bin)), p, filepath.Base(file))
+	cmp.Dir = filepath.Dir(file)
 	var stderr bytes.Buffer
 	cmp.Stderr = &stderr
 	res, err := cmp.Output()
