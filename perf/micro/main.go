@@ -99,7 +99,11 @@ func compare(prev, file string) (string, []byte, error) {
 	if filepath.Dir(prev) == filepath.Dir(file) {
 		p = filepath.Base(prev)
 	}
-	cmp := exec.Command(strings.TrimSpace(string(bin)), p, filepath.Base(file))
+	// goos, goarch and cpu lines are left out of the grouping: a file
+	// without them (or from another CPU model) would otherwise land in a
+	// table of its own instead of beside the same benchmarks; the machine
+	// is in each file's header.
+	cmp := exec.Command(strings.TrimSpace(string(bin)), "-ignore", "goos,goarch,cpu", p, filepath.Base(file))
 	cmp.Dir = filepath.Dir(file)
 	var stderr bytes.Buffer
 	cmp.Stderr = &stderr
@@ -110,7 +114,7 @@ func compare(prev, file string) (string, []byte, error) {
 	pd := strings.TrimSuffix(filepath.Base(prev), "-micro.txt")
 	nd := strings.TrimSuffix(filepath.Base(file), "-micro.txt")
 	cfile := filepath.Join(filepath.Dir(file), nd+"-micro-vs-"+pd+".txt")
-	head := fmt.Sprintf("# go tool benchstat %s %s\n", filepath.Base(prev), filepath.Base(file))
+	head := fmt.Sprintf("# go tool benchstat -ignore goos,goarch,cpu %s %s\n", filepath.Base(prev), filepath.Base(file))
 	if err := os.WriteFile(cfile, append([]byte(head), res...), 0o644); err != nil {
 		return "", nil, err
 	}
