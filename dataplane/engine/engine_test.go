@@ -37,6 +37,10 @@ type fixture struct {
 	gen   uint64
 }
 
+// fixtureCapacity is the connection table capacity of newFixture's
+// workers (BenchmarkDRManyFlows raises it for a run).
+var fixtureCapacity = 1 << 15
+
 func newFixture(t testing.TB, workers int, scheduler string) *fixture {
 	f := &fixture{t: t}
 	var ports []port.Port
@@ -46,7 +50,7 @@ func newFixture(t testing.TB, workers int, scheduler string) *fixture {
 		ports = append(ports, p)
 	}
 	cfg := DefaultConfig()
-	cfg.ConnCapacity = 1 << 15
+	cfg.ConnCapacity = fixtureCapacity
 	cfg.Seed = 1
 	eng, err := New(cfg, ports)
 	if err != nil {

@@ -168,9 +168,9 @@ func (w *Worker) setState(idx int32, e *conntrack.Entry, ns conntrack.State, now
 	w.holdTemplate(idx, e, now)
 }
 
-// expire reclaims a slice of the connection table.
-func (w *Worker) expire(now int64) {
-	n := w.ct.ExpireInto(now, expireBudget, w.expired[:])
+// expire reclaims a slice of budget slots of the connection table.
+func (w *Worker) expire(now int64, budget int) {
+	n := w.ct.ExpireInto(now, budget, w.expired[:])
 	for i := 0; i < n; i++ {
 		w.release(&w.expired[i], now)
 	}

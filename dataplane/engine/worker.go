@@ -15,8 +15,14 @@ import (
 // BatchSize is the number of frames a worker receives per batch.
 const BatchSize = 64
 
-// expireBudget is the number of connection-table slots scanned per batch.
-const expireBudget = 256
+// expireBudget is the number of connection-table slots scanned per full
+// or empty batch; a partial batch scans expirePerFrame slots per frame,
+// at least expireMinBudget (expireSlots).
+const (
+	expireBudget    = 256
+	expirePerFrame  = expireBudget / BatchSize
+	expireMinBudget = 16
+)
 
 // idleSpins is how many empty batches a worker polls before it sleeps in
 // Port.Wait, and idleWaitMs how long it sleeps there.
@@ -137,10 +143,26 @@ func (w *Worker) Poll(now int64) int {
 	w.publishHandoffs()
 	w.transmit()
 	w.flushLocal()
-	w.expire(now)
+	w.expire(now, expireSlots(n+m))
 	w.port.Flush()
 	w.c.batches.inc()
 	return n + m
+}
+
+// expireSlots is the expiry sweep's budget for a batch of n frames. A
+// worker that keeps up with its queue runs many small batches: scanning
+// the full budget after each would cost more per frame than forwarding
+// it once the table is large (1M live entries: the sweep walks cold
+// memory), so a partial batch scans in proportion to its frames. Empty
+// batches (an idle worker) and full ones scan the full budget, so a full
+// sweep still takes at most high/expirePerFrame frames or high/expireBudget
+// idle polls, and the sweep always outpaces insertion (at most one new
+// connection per frame).
+func expireSlots(n int) int {
+	if n == 0 || n >= BatchSize {
+		return expireBudget
+	}
+	return max(expireMinBudget, n*expirePerFrame)
 }
 
 // handle processes one frame and queues it for transmission, a drop or a

@@ -21,8 +21,16 @@ func readCPUs() ([]cpuTimes, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseProcStat(string(b)), nil
+}
+
+// parseProcStat returns the per-core lines ("cpuN ...") of a /proc/stat:
+// busy is every field but idle and iowait among the first eight (user,
+// nice, system, idle, iowait, irq, softirq, steal; guest times are already
+// in user and nice), total all eight.
+func parseProcStat(stat string) []cpuTimes {
 	var cpus []cpuTimes
-	for line := range strings.Lines(string(b)) {
+	for line := range strings.Lines(stat) {
 		f := strings.Fields(line)
 		if len(f) < 8 || !strings.HasPrefix(f[0], "cpu") || f[0] == "cpu" {
 			continue
@@ -40,7 +48,7 @@ func readCPUs() ([]cpuTimes, error) {
 		}
 		cpus = append(cpus, c)
 	}
-	return cpus, nil
+	return cpus
 }
 
 // cpuShare returns each core's busy share between a and b, in percent.
@@ -125,8 +133,9 @@ func (b *bench) startGen(kind string, flows int, extra ...string) (*proc, *syncB
 }
 
 // measure runs the generator through a started path and measures the
-// window after the warm-up.
-func (b *bench) measure(r running, flows int) (Row, error) {
+// window after the warm-up; with --profile, xlvsd's CPU profile of the
+// window goes to profile.
+func (b *bench) measure(r running, flows int, profile string) (Row, error) {
 	row := Row{Flows: flows}
 	total := b.warmup + b.duration + time.Second
 	gen, out, err := b.startGen("udp", flows, "--duration", total.String())
@@ -139,9 +148,18 @@ func (b *bench) measure(r running, flows int) (Row, error) {
 	if err != nil {
 		return row, err
 	}
+	profiled := make(chan error, 1)
+	if _, ok := r.(*director); ok && profile != "" {
+		go func() { profiled <- b.fetchProfile(profile, max(1, int(b.duration.Seconds()))) }()
+	} else {
+		profiled <- nil
+	}
 	time.Sleep(b.duration)
 	s1, err := b.sample(r)
 	if err != nil {
+		return row, err
+	}
+	if err := <-profiled; err != nil {
 		return row, err
 	}
 	if err := gen.wait(total + 10*time.Second); err != nil {
@@ -157,30 +175,51 @@ func (b *bench) measure(r running, flows int) (Row, error) {
 	row.OfferedMpps = g.PPS / 1e6
 	row.CPU = cpuShare(s0.cpus, s1.cpus)
 	row.Drops = drops(s0.counters, s1.counters, delivered)
-	if s1.counters != nil {
-		row.Counters = map[string]uint64{}
-		for k, v := range s1.counters {
-			if d := v - s0.counters[k]; d != 0 {
-				row.Counters[k] = d
-			}
-		}
-	}
+	row.Counters = deltas(s0.counters, s1.counters)
 	return row, nil
 }
 
-// drops returns the non-zero drop counters between two counter sets, and
-// what the path received ("rx-packets") but did not deliver.
-func drops(a, b map[string]uint64, delivered uint64) map[string]uint64 {
+// deltas returns the counters that moved from a to b, by how much (nil
+// when b is nil: the path has no counters). A counter that went down (a
+// restarted process) is left out rather than wrapped.
+func deltas(a, b map[string]uint64) map[string]uint64 {
 	if b == nil {
 		return nil
 	}
 	d := map[string]uint64{}
 	for k, v := range b {
-		if (strings.HasPrefix(k, "drop-") || k == "xdp-pass-no-xsk") && v > a[k] {
+		if v > a[k] {
 			d[k] = v - a[k]
 		}
 	}
-	if rx := b["rx-packets"] - a["rx-packets"]; rx > delivered {
+	return d
+}
+
+// drops returns the non-zero drop counters between two counter sets;
+// "not-received": what the XDP program steered to the sockets
+// ("xdp-steer-*") but the workers did not receive (the kernel's copy into
+// a full RX ring, or no free frame in the fill ring); and
+// "not-forwarded": what the path received ("rx-packets") but did not
+// deliver.
+func drops(a, b map[string]uint64, delivered uint64) map[string]uint64 {
+	if b == nil {
+		return nil
+	}
+	d := map[string]uint64{}
+	var steered uint64
+	for k, v := range b {
+		if (strings.HasPrefix(k, "drop-") || k == "xdp-pass-no-xsk") && v > a[k] {
+			d[k] = v - a[k]
+		}
+		if strings.HasPrefix(k, "xdp-steer-") && v > a[k] {
+			steered += v - a[k]
+		}
+	}
+	rx := b["rx-packets"] - a["rx-packets"]
+	if steered > rx {
+		d["not-received"] = steered - rx
+	}
+	if rx > delivered {
 		d["not-forwarded"] = rx - delivered
 	}
 	return d

@@ -41,46 +41,63 @@ type running interface {
 	stop() error
 }
 
-// method is a forwarding method of xlvs: the table hook for the methods
-// still to come. When one lands, set ready and give its xlvsadm real-server
-// flag; topology needs beyond DR's (a return route for NAT, a decapsulating
-// sink for TUN, local addresses for FULLNAT) go in startXLVS.
+// method is a forwarding method of xlvs: a group of rows. A method that
+// is not forwarded yet keeps its row with skip set (the hook for the next
+// one: FULLNAT also needs local addresses, `xlvsadm -P -t VIP -z LIP -F
+// eth1`, in startXLVS, and a sink that owns LIP's replies).
 type method struct {
-	name string // as ipvsadm -L shows it
-	flag string // xlvsadm's real-server option
-	// ready is true once xlvsd forwards with it.
-	ready bool
+	name string // row label: ipvsadm -L's name, and the tunnel type
+	// args are xlvsadm's real-server options.
+	args []string
+	// skip, when not empty, is why the method is not measured.
+	skip string
 }
 
+// gueTunPort is the GUE port of the GUE tunnel rows.
+const gueTunPort = 6080
+
 var methods = []method{
-	{name: "DR", flag: "-g", ready: true},
-	{name: "NAT", flag: "-m"},
-	{name: "TUN", flag: "-i"},
-	{name: "FULLNAT", flag: "-b"},
+	{name: "DR", args: []string{"-g"}},
+	{name: "NAT", args: []string{"-m"}},
+	{name: "TUN IPIP", args: []string{"-i"}},
+	{name: "TUN GUE", args: []string{"-i", "--tun-type", "gue", "--tun-port", strconv.Itoa(gueTunPort)}},
+	{name: "FULLNAT", args: []string{"-b"}, skip: "FULLNAT forwarding is not merged yet (branch fullnat2)"},
+}
+
+// methodNamed returns the method called name (case-insensitive).
+func methodNamed(name string) (method, bool) {
+	for _, m := range methods {
+		if strings.EqualFold(m.name, name) {
+			return m, true
+		}
+	}
+	return method{}, false
+}
+
+// xlvsPathName is the row label of method m with n workers.
+func xlvsPathName(m method, n, cpus int) string {
+	name := fmt.Sprintf("xlvs %s, %d worker", m.name, n)
+	if n > 1 {
+		name += "s"
+	}
+	if n+1 > cpus {
+		name += " (cores shared with the generator)"
+	}
+	return name
 }
 
 // paths returns every row of the throughput table, in order.
 func (b *bench) paths() []path {
 	var ps []path
 	for _, m := range methods {
-		for _, workers := range []int{1, 2} {
-			p := path{name: fmt.Sprintf("xlvs %s, %d worker", m.name, workers), group: groupXLVS}
-			if workers > 1 {
-				p.name += "s"
-			}
-			m, workers := m, workers
+		for _, workers := range b.workers {
+			p := path{name: xlvsPathName(m, workers, b.cpus), group: groupXLVS, skip: m.skip}
 			p.start = func(b *bench) (running, error) {
 				d, err := b.startXLVS(m, workers, 1<<21, "-u")
 				if err != nil {
 					return nil, err
 				}
 				return d, nil
-			}
-			switch {
-			case !m.ready:
-				p.skip = m.name + " is not built yet"
-			case workers > 1 && b.cpus < 4:
-				p.skip = fmt.Sprintf("needs 4 CPUs (2 generator cores to feed 2 queues, 2 workers); this machine has %d", b.cpus)
 			}
 			ps = append(ps, p)
 		}
@@ -96,6 +113,17 @@ func (b *bench) paths() []path {
 	return ps
 }
 
+// workerCPUs returns xlvsd's --cpus for n workers: the director's CPU
+// first, then the next ones, wrapping around to the generator's when the
+// machine has too few.
+func (b *bench) workerCPUs(n int) string {
+	cpus := make([]string, n)
+	for i := range cpus {
+		cpus[i] = strconv.Itoa((b.dutCPU + i) % b.cpus)
+	}
+	return strings.Join(cpus, ",")
+}
+
 // director is a running xlvsd.
 type director struct {
 	p      *proc
@@ -104,16 +132,18 @@ type director struct {
 
 // startXLVS runs xlvsd on dut's two interfaces with workers workers and a
 // service on the VIP (proto: xlvsadm's -u or -t) forwarding with method m
-// to the two real servers.
+// to the two real servers, which the sink plays: it holds their addresses
+// (and the VIP on lo for DR and TUN), counts what arrives and answers
+// nothing, so NAT rows measure the inbound direction.
 func (b *bench) startXLVS(m method, workers, connMax int, proto string) (*director, error) {
 	socket := filepath.Join(b.tmp, "xlvs.sock")
-	cpus := []string{strconv.Itoa(b.dutCPU)}
-	if workers > 1 {
-		cpus = append(cpus, strconv.Itoa(b.dutCPU+1))
+	args := []string{"--interface", "eth0", "--interface", "eth1",
+		"--queues", strconv.Itoa(workers), "--cpus", b.workerCPUs(workers), "--socket", socket,
+		"--conn-max", strconv.Itoa(connMax)}
+	if b.profileDir != "" {
+		args = append(args, "--pprof", pprofAddr)
 	}
-	p, err := startIn(b.topo.dut, nil, b.bin("xlvsd"), "--interface", "eth0", "--interface", "eth1",
-		"--queues", strconv.Itoa(workers), "--cpus", strings.Join(cpus, ","), "--socket", socket,
-		"--conn-max", strconv.Itoa(connMax))
+	p, err := startIn(b.topo.dut, nil, b.bin("xlvsd"), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +155,7 @@ func (b *bench) startXLVS(m method, workers, connMax int, proto string) (*direct
 	svc := fmt.Sprintf("%v:%d", vip, svcPort)
 	cmds := [][]string{{"-A", proto, svc, "-s", "rr"}}
 	for _, rs := range rsAddrs {
-		cmds = append(cmds, []string{"-a", proto, svc, "-r", fmt.Sprintf("%v:%d", rs, svcPort), m.flag})
+		cmds = append(cmds, append([]string{"-a", proto, svc, "-r", fmt.Sprintf("%v:%d", rs, svcPort)}, m.args...))
 	}
 	for _, args := range cmds {
 		c := exec.Command(b.bin("xlvsadm"), args...)

@@ -27,7 +27,7 @@ type Report struct {
 	Warmup    time.Duration `json:"warmup_ns"`
 	Duration  time.Duration `json:"duration_ns"`
 	Rows      []Row         `json:"rows"`
-	Syn       *SynResult    `json:"syn,omitempty"`
+	Syns      []SynResult   `json:"syn_floods,omitempty"`
 	Notes     []string      `json:"notes,omitempty"`
 }
 
@@ -86,19 +86,23 @@ func (r *Report) markdown(chart string) []byte {
 	if chart != "" {
 		fmt.Fprintf(&b, "\n![throughput](%s)\n", chart)
 	}
-	if s := r.Syn; s != nil {
-		b.WriteString("\n## New connections: SYN flood of distinct tuples through xlvs DR, 1 worker\n\n")
-		if s.Error != "" {
-			fmt.Fprintf(&b, "Note: %s.\n\n", s.Error)
+	if len(r.Syns) > 0 {
+		b.WriteString("\n## New connections: SYN flood of distinct tuples through xlvs, 1 worker\n\n")
+		b.WriteString("| method | connections | capacity | occupancy | seconds | conns/s (mean) | conns/s (best second) | RSS empty → full | bytes per connection | drops |\n")
+		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---|---:|---|\n")
+		for _, s := range r.Syns {
+			occ := 0.0
+			if s.Capacity > 0 {
+				occ = 100 * float64(s.Conns) / float64(s.Capacity)
+			}
+			fmt.Fprintf(&b, "| %s | %d | %d | %.1f%% | %.1f | %.0f | %.0f | %s → %s | %.1f | %s |\n", s.Method, s.Conns, s.Capacity, occ, s.Seconds,
+				s.CPS, s.PeakCPS, mib(s.RSSBefore), mib(s.RSSAfter), s.BytesPerConn, dropText(s.Drops))
 		}
-		b.WriteString("| connections | capacity | occupancy | seconds | conns/s (mean) | conns/s (best second) | RSS empty → full | bytes per connection | drops |\n")
-		b.WriteString("|---:|---:|---:|---:|---:|---:|---|---:|---|\n")
-		occ := 0.0
-		if s.Capacity > 0 {
-			occ = 100 * float64(s.Conns) / float64(s.Capacity)
+		for _, s := range r.Syns {
+			if s.Error != "" {
+				fmt.Fprintf(&b, "\nNote (%s): %s.\n", s.Method, oneLine(s.Error))
+			}
 		}
-		fmt.Fprintf(&b, "| %d | %d | %.1f%% | %.1f | %.0f | %.0f | %s → %s | %.1f | %s |\n", s.Conns, s.Capacity, occ, s.Seconds,
-			s.CPS, s.PeakCPS, mib(s.RSSBefore), mib(s.RSSAfter), s.BytesPerConn, dropText(s.Drops))
 	}
 	if len(r.Notes) > 0 {
 		b.WriteString("\n## Notes\n\n")
@@ -134,9 +138,14 @@ func oneLine(s string) string {
 	return strings.ReplaceAll(s, "|", "/")
 }
 
-// write stores the report as <dir>/<date>-bench.{md,json,png}.
+// write stores the report as <dir>/<date>-bench.{md,json,png}, or
+// <date>-<hhmm>-bench.* when that day's files exist: a run never
+// overwrites another's results.
 func (r *Report) write(dir string) (string, error) {
 	base := filepath.Join(dir, r.Date+"-bench")
+	if _, err := os.Stat(base + ".md"); err == nil {
+		base = filepath.Join(dir, r.Date+"-"+time.Now().Format("1504")+"-bench")
+	}
 	chart := ""
 	if err := r.chart(base + ".png"); err != nil {
 		r.Notes = append(r.Notes, "no chart: "+err.Error())

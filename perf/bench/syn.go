@@ -6,7 +6,7 @@ import (
 )
 
 // SynResult is the new-connections measurement: a SYN flood of distinct
-// tuples through xlvs DR.
+// tuples through xlvs with one method.
 type SynResult struct {
 	Method string `json:"method"`
 	// Target is the distinct tuples sent (the connections to create).
@@ -30,11 +30,12 @@ type SynResult struct {
 	Error string            `json:"error,omitempty"`
 }
 
-// synFlood sends SYNs of target distinct tuples, flat out, round and round
-// until xlvsd holds target connections or limit passes.
-func (b *bench) synFlood(target int, limit time.Duration) (res SynResult, err error) {
-	res = SynResult{Method: "DR", Target: target}
-	d, err := b.startXLVS(methods[0], 1, 1<<20, "-t") // a TCP service: the SYNs open connections
+// synFlood sends SYNs of target distinct tuples through a TCP service of
+// method m, flat out, round and round until xlvsd holds target connections
+// or limit passes.
+func (b *bench) synFlood(m method, target int, limit time.Duration) (res SynResult, err error) {
+	res = SynResult{Method: m.name, Target: target}
+	d, err := b.startXLVS(m, 1, 1<<20, "-t") // a TCP service: the SYNs open connections
 	if err != nil {
 		return res, err
 	}

@@ -16,8 +16,10 @@ import (
 //
 // The generator sends to the VIP from 198.18.1.16/28, ports 1024-65535
 // (1,032,192 distinct flows); the director (whatever runs in dut) sends
-// towards the sink, which plays the real servers and counts what arrives
-// with the pktgen sink program.
+// towards the sink, which plays the real servers (DR and TUN: the VIP on
+// lo; NAT: their own addresses; TUN: it counts the encapsulated frames,
+// not decapsulating them) and counts what arrives with the pktgen sink
+// program, answering nothing.
 var (
 	genAddr  = "198.18.1.2/24"
 	dutAddr0 = "198.18.1.1/24"
@@ -40,9 +42,10 @@ type topo struct {
 	sinkProg       *pktgen.Sink
 }
 
-// newTopo builds the namespaces, links and addresses, and attaches the
-// sink. On error the caller closes the lab.
-func newTopo(lab *netlab.Lab) (*topo, error) {
+// newTopo builds the namespaces, links (of queues queues: one per xlvsd
+// worker) and addresses, and attaches the sink. On error the caller closes
+// the lab.
+func newTopo(lab *netlab.Lab, queues int) (*topo, error) {
 	t := &topo{lab: lab}
 	var err error
 	for _, n := range []struct {
@@ -57,7 +60,7 @@ func newTopo(lab *netlab.Lab) (*topo, error) {
 			return nil, err
 		}
 	}
-	o := netlab.LinkOptions{Queues: 1, MTU: 1500, TxChecksumOff: true}
+	o := netlab.LinkOptions{Queues: queues, MTU: 1500, TxChecksumOff: true}
 	if err := lab.Veth(t.gen, "eth0", t.dut, "eth0", o); err != nil {
 		return nil, err
 	}

@@ -1,8 +1,9 @@
 // Command micro collects the Go micro-benchmarks of the fast path into
 // perf/results/<date>-micro.txt (stamped with the command, machine, kernel
-// and commit) and compares them with the previous results file using
-// benchstat (a tool dependency: go tool benchstat), writing
-// perf/results/<date>-micro-vs-<previous date>.txt.
+// and commit) and compares them with the previous results file of the
+// collection (by the date in its name; other *-micro.txt files are a
+// feature's own) using benchstat (a tool dependency: go tool benchstat),
+// writing perf/results/<date>-micro-vs-<previous date>.txt.
 //
 //	go run ./perf/micro [--count 6] [--bench .] [--out perf/results] [packages...]
 //
@@ -17,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"time"
@@ -24,7 +26,7 @@ import (
 
 var defaultPackages = []string{
 	"./dataplane/engine", "./dataplane/packet", "./dataplane/conntrack", "./dataplane/checksum",
-	"./dataplane/xsk", "./dataplane/bpf", "./sched", "./perf/pktgen",
+	"./dataplane/xsk", "./dataplane/bpf", "./sched", "./perf/pktgen", "./fullnat",
 }
 
 func main() {
@@ -43,10 +45,11 @@ func run() error {
 	if len(pkgs) == 0 {
 		pkgs = defaultPackages
 	}
-	date := time.Now().Format("2006-01-02")
+	now := time.Now()
+	date := now.Format("2006-01-02")
 	file := filepath.Join(*out, date+"-micro.txt")
 	if _, err := os.Stat(file); err == nil { // a second run today
-		date += time.Now().Format("-1504")
+		date += now.Format("-1504")
 		file = filepath.Join(*out, date+"-micro.txt")
 	}
 	prev, err := previous(*out, file)
@@ -73,15 +76,8 @@ func run() error {
 		fmt.Fprintln(os.Stderr, "micro: no previous results file to compare with")
 		return nil
 	}
-	cmp := exec.Command("go", "tool", "benchstat", prev, file)
-	res, err := cmp.Output()
+	cfile, res, err := compare(prev, file)
 	if err != nil {
-		return fmt.Errorf("benchstat %s %s: %w", prev, file, err)
-	}
-	pd := strings.TrimSuffix(filepath.Base(prev), "-micro.txt")
-	cfile := filepath.Join(*out, date+"-micro-vs-"+pd+".txt")
-	head := fmt.Sprintf("# go tool benchstat %s %s\n", filepath.Base(prev), filepath.Base(file))
-	if err := os.WriteFile(cfile, append([]byte(head), res...), 0o644); err != nil {
 		return err
 	}
 	os.Stdout.Write(res)
@@ -89,24 +85,81 @@ func run() error {
 	return nil
 }
 
-// previous returns the most recently written *-micro.txt in dir other
-// than current.
-func previous(dir, current string) (string, error) {
-	files, err := filepath.Glob(filepath.Join(dir, "*-micro.txt"))
+// compare runs benchstat on the previous and the new results file and
+// writes its table next to them as <new date>-micro-vs-<previous
+// date>.txt, headed by the command. It returns that file and the table.
+func compare(prev, file string) (string, []byte, error) {
+	// benchstat names its columns by the paths it is given: run it beside
+	// the files (the binary of the module's tool, found from here).
+	bin, err := exec.Command("go", "tool", "-n", "benchstat").Output()
 	if err != nil {
+		return "", nil, fmt.Errorf("go tool -n benchstat: %w", err)
+	}
+	p := prev
+	if filepath.Dir(prev) == filepath.Dir(file) {
+		p = filepath.Base(prev)
+	}
+	// goos, goarch and cpu lines are left out of the grouping: a file
+	// without them (or from another CPU model) would otherwise land in a
+	// table of its own instead of beside the same benchmarks; the machine
+	// is in each file's header.
+	cmp := exec.Command(strings.TrimSpace(string(bin)), "-ignore", "goos,goarch,cpu", p, filepath.Base(file))
+	cmp.Dir = filepath.Dir(file)
+	var stderr bytes.Buffer
+	cmp.Stderr = &stderr
+	res, err := cmp.Output()
+	if err != nil {
+		return "", nil, fmt.Errorf("benchstat %s %s: %w\n%s", prev, file, err, stderr.Bytes())
+	}
+	pd := strings.TrimSuffix(filepath.Base(prev), "-micro.txt")
+	nd := strings.TrimSuffix(filepath.Base(file), "-micro.txt")
+	cfile := filepath.Join(filepath.Dir(file), nd+"-micro-vs-"+pd+".txt")
+	head := fmt.Sprintf("# go tool benchstat -ignore goos,goarch,cpu %s %s\n", filepath.Base(prev), filepath.Base(file))
+	if err := os.WriteFile(cfile, append([]byte(head), res...), 0o644); err != nil {
+		return "", nil, err
+	}
+	return cfile, res, nil
+}
+
+// resultName matches the files the collector writes: <date>-micro.txt or,
+// for a second run that day, <date>-<hhmm>-micro.txt. Other *-micro.txt
+// files (a feature's own benchmarks, e.g. 2026-11-22-fullnat-micro.txt)
+// are not runs of the whole collection and are never compared with.
+var resultName = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}(-\d{4})?-micro\.txt$`)
+
+// previous returns the latest collection results file in dir written
+// before current, by the date and time in its name (file times are those
+// of the checkout), or "" when there is none.
+func previous(dir, current string) (string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil && !os.IsNotExist(err) {
 		return "", err
 	}
-	best, bestAt := "", time.Time{}
-	for _, f := range files {
-		st, err := os.Stat(f)
-		if err != nil || f == current {
+	cur := filepath.Base(current)
+	best := ""
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !resultName.MatchString(name) || sortKey(name) >= sortKey(cur) {
 			continue
 		}
-		if best == "" || st.ModTime().After(bestAt) {
-			best, bestAt = f, st.ModTime()
+		if best == "" || sortKey(name) > sortKey(best) {
+			best = name
 		}
 	}
-	return best, nil
+	if best == "" {
+		return "", nil
+	}
+	return filepath.Join(dir, best), nil
+}
+
+// sortKey orders result names by date, then time: a day's first run
+// (no time) before its later ones.
+func sortKey(name string) string {
+	stem := strings.TrimSuffix(name, "-micro.txt")
+	if len(stem) == len("2006-01-02") {
+		stem += "-0000"
+	}
+	return stem
 }
 
 func cpuModel() string {

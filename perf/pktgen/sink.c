@@ -1,8 +1,10 @@
 //go:build ignore
 
 // sink.c is the receiving end of xlvs-pktgen: attached to an interface, it
-// counts every IPv4 and IPv6 TCP or UDP frame (per CPU: frames and bytes)
-// and drops it, or passes it to the kernel when config.pass is set.
+// counts every IPv4 and IPv6 TCP or UDP frame, and every IP-in-IP tunnel
+// frame (protocol 4 or 41: what a TUN director sends a real server), per
+// CPU (frames and bytes), and drops it, or passes it to the kernel when
+// config.pass is set.
 // Everything else (ARP, neighbour discovery, ICMP) goes to the kernel
 // uncounted, so the sink's namespace keeps answering ARP for the addresses
 // traffic is sent to.
@@ -64,7 +66,7 @@ int sink(struct xdp_md *ctx)
 	} else {
 		return XDP_PASS;
 	}
-	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP && proto != IPPROTO_IPIP && proto != IPPROTO_IPV6)
 		return XDP_PASS;
 	struct sink_tally *t = bpf_map_lookup_elem(&tally, &zero);
 	if (t) {

@@ -18,10 +18,10 @@ func (t Tally) Sub(u Tally) Tally {
 	return Tally{Packets: t.Packets - u.Packets, Bytes: t.Bytes - u.Bytes}
 }
 
-// Sink counts, per CPU, the IPv4 and IPv6 TCP and UDP frames arriving on an
-// interface with an XDP program, and drops them (or passes them on). ARP,
-// neighbour discovery and ICMP go to the kernel uncounted. Safe for
-// concurrent use.
+// Sink counts, per CPU, the IPv4 and IPv6 TCP, UDP and IP-in-IP (protocol
+// 4 and 41) frames arriving on an interface with an XDP program, and drops
+// them (or passes them on). ARP, neighbour discovery and ICMP go to the
+// kernel uncounted. Safe for concurrent use.
 type Sink struct {
 	objs sinkObjects
 	link link.Link

@@ -77,6 +77,22 @@ func runSend(e *env, args []string) error {
 	if err != nil {
 		return usageErr("%v", err)
 	}
+	// Everything but the MACs (which may come from the interface and its
+	// neighbours) is checked before any interface is touched.
+	check := spec
+	placeholder := net.HardwareAddr{2, 0, 0, 0, 0, 1}
+	if check.SrcMAC == nil {
+		check.SrcMAC = placeholder
+	}
+	if check.DstMAC == nil {
+		check.DstMAC = placeholder
+	}
+	if err := check.Validate(); err != nil {
+		return usageErr("%v", err)
+	}
+	if f.duration == 0 && f.count == 0 && !e.tty {
+		return usageErr("--duration or --count is needed when not on a terminal")
+	}
 	if err := pin(f.cpu); err != nil {
 		return err
 	}
@@ -106,9 +122,6 @@ func runSend(e *env, args []string) error {
 		o.Progress = func(p pktgen.Progress) {
 			fmt.Fprintf(e.stdout, "%6s  sent %12d  %s\n", seconds(p.Elapsed), p.Sent, mpps(p.PPS))
 		}
-	}
-	if o.Duration == 0 && o.Count == 0 && !e.tty {
-		return usageErr("--duration or --count is needed when not on a terminal")
 	}
 	res, runErr := pktgen.Run(sender, o)
 	if runErr != nil && res.Sent == 0 {
