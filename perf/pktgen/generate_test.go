@@ -1,0 +1,15 @@
+//go:build linux
+
+package pktgen
+
+import (
+	"testing"
+
+	"github.com/xlvs/xlvs/internal/bpfgen"
+)
+
+// TestGenerateReproducible checks that the committed bpf2go output is what
+// livegen.c and sink.c compile to (skipped without clang or in -short mode).
+func TestGenerateReproducible(t *testing.T) {
+	bpfgen.CheckCurrent(t)
+}
