@@ -20,6 +20,7 @@ import (
 	"github.com/xlvs/xlvs/ctrl/client"
 	"github.com/xlvs/xlvs/internal/labtraffic"
 	"github.com/xlvs/xlvs/internal/netlab"
+	"github.com/xlvs/xlvs/internal/syncbuf"
 )
 
 // The binaries under test are built once per test process, into binDir.
@@ -102,27 +103,9 @@ type director struct {
 	h    *harness
 	run  int
 	cmd  *exec.Cmd
-	log  *lockedBuffer
-	done chan struct{} // closed when the process has been reaped
-	err  error         // cmd.Wait's result, valid once done is closed
-}
-
-// lockedBuffer collects xlvsd's stderr while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
+	log  *syncbuf.Buffer // xlvsd's stderr
+	done chan struct{}   // closed when the process has been reaped
+	err  error           // cmd.Wait's result, valid once done is closed
 }
 
 // startDirector runs `xlvsd --interface eth0 --socket <socket> extra...` in
@@ -133,7 +116,7 @@ func (h *harness) startDirector(extra ...string) *director {
 	t := h.t
 	t.Helper()
 	h.runs++
-	d := &director{h: h, run: h.runs, log: &lockedBuffer{}, done: make(chan struct{})}
+	d := &director{h: h, run: h.runs, log: &syncbuf.Buffer{}, done: make(chan struct{})}
 	// --verbose: next-hop changes and such in the log attached to a failure.
 	args := append([]string{"--interface", "eth0", "--socket", h.socket, "--verbose"}, extra...)
 	d.cmd = exec.Command(filepath.Join(h.bin, "xlvsd"), args...)
