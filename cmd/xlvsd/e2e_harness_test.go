@@ -79,23 +79,43 @@ type harness struct {
 // the real servers. Everything is removed when t ends, however it ends.
 func newHarness(t *testing.T, name string, o labtraffic.DROptions) *harness {
 	t.Helper()
+	h := newLabHarness(t, name)
+	dr, err := labtraffic.NewDR(h.lab, o)
+	if err != nil {
+		t.Fatalf("building the DR lab: %v", err)
+	}
+	h.serve(dr, dr.ServeRealServers)
+	return h
+}
+
+// newLabHarness returns a harness with an empty lab unique to t (root
+// required; the lab is removed when t ends) and a socket path: the caller
+// builds a topology in h.lab and calls serve.
+func newLabHarness(t *testing.T, name string) *harness {
+	t.Helper()
 	netlab.RequireRoot(t)
 	h := &harness{t: t, bin: binaries(t)}
 	h.lab = netlab.NewT(t, name)
-	var err error
-	if h.dr, err = labtraffic.NewDR(h.lab, o); err != nil {
-		t.Fatalf("building the DR lab: %v", err)
+	h.socket = filepath.Join(t.TempDir(), "xlvs.sock")
+	return h
+}
+
+// serve makes dr the namespaces the harness drives (client, director,
+// real servers) and starts the real servers with start; they are closed
+// when the test ends.
+func (h *harness) serve(dr *labtraffic.DR, start func() ([]*labtraffic.Server, error)) {
+	h.t.Helper()
+	h.dr = dr
+	servers, err := start()
+	if err != nil {
+		h.t.Fatalf("starting the real servers: %v", err)
 	}
-	if h.servers, err = h.dr.ServeRealServers(); err != nil {
-		t.Fatalf("starting the real servers: %v", err)
-	}
-	t.Cleanup(func() {
-		for _, s := range h.servers {
+	h.servers = servers
+	h.t.Cleanup(func() {
+		for _, s := range servers {
 			s.Close()
 		}
 	})
-	h.socket = filepath.Join(t.TempDir(), "xlvs.sock")
-	return h
 }
 
 // director is one run of the real xlvsd in the director namespace.
