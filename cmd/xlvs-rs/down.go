@@ -7,37 +7,23 @@ import (
 	"net/netip"
 	"slices"
 
-	"github.com/spf13/pflag"
-
 	"github.com/xlvs/xlvs/dataplane/decap"
 )
 
 func down(args []string, stdout, stderr io.Writer) error {
-	fs := pflag.NewFlagSet("xlvs-rs down", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	path := fs.String("state", defaultStatePath, "state file")
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
-	}
-	s, err := loadState(*path)
+	s, path, err := readState("down", args, stderr)
 	if err != nil {
 		return err
 	}
 	if s == nil {
-		fmt.Fprintf(stdout, "nothing to undo: no state file %s\n", *path)
+		fmt.Fprintf(stdout, "nothing to undo: no state file %s\n", path)
 		return nil
-	}
-	if err := s.checkNetNS(*path); err != nil {
-		return err
 	}
 	if err := undoAll(s, stdout); err != nil {
 		// Keep the state file: what failed can be retried.
 		return err
 	}
-	return removeState(*path)
+	return removeState(path)
 }
 
 // undoAll reverts what s records, in the reverse order of up: tunnels,

@@ -4,9 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/spf13/pflag"
 
 	"github.com/xlvs/xlvs/dataplane/decap"
 )
@@ -54,6 +57,30 @@ type sysctlChange struct {
 	Path     string `json:"path"`
 	Previous string `json:"previous"`
 	Value    string `json:"value"`
+}
+
+// readState parses the arguments of a command that takes only --state
+// (cmd is "down" or "status") and reads the state file they name: a nil
+// state when there is none, an error when the file belongs to another
+// network namespace.
+func readState(cmd string, args []string, stderr io.Writer) (s *state, path string, err error) {
+	flags := pflag.NewFlagSet("xlvs-rs "+cmd, pflag.ContinueOnError)
+	flags.SetOutput(stderr)
+	flags.StringVar(&path, "state", defaultStatePath, "state file")
+	if err := flags.Parse(args); err != nil {
+		return nil, "", fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if flags.NArg() > 0 {
+		return nil, "", fmt.Errorf("%w: unexpected argument %q", errUsage, flags.Arg(0))
+	}
+	s, err = loadState(path)
+	if err != nil || s == nil {
+		return nil, path, err
+	}
+	if err := s.checkNetNS(path); err != nil {
+		return nil, path, err
+	}
+	return s, path, nil
 }
 
 // loadState reads the state file; a missing file gives (nil, nil).

@@ -7,34 +7,21 @@ import (
 	"net/netip"
 	"strings"
 
-	"github.com/spf13/pflag"
 	"github.com/vishvananda/netlink"
 
 	"github.com/xlvs/xlvs/dataplane/decap"
 )
 
 func status(args []string, stdout, stderr io.Writer) error {
-	fs := pflag.NewFlagSet("xlvs-rs status", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	path := fs.String("state", defaultStatePath, "state file")
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
-	}
-	s, err := loadState(*path)
+	s, path, err := readState("status", args, stderr)
 	if err != nil {
 		return err
 	}
 	if s == nil {
-		return fmt.Errorf("%w: no state file %s", errNotUp, *path)
-	}
-	if err := s.checkNetNS(*path); err != nil {
-		return err
+		return fmt.Errorf("%w: no state file %s", errNotUp, path)
 	}
 	fmt.Fprintf(stdout, "mode: %s\n", describe(s))
-	fmt.Fprintf(stdout, "state file: %s\n", *path)
+	fmt.Fprintf(stdout, "state file: %s\n", path)
 	if err := showVIPs(stdout, s); err != nil {
 		return err
 	}

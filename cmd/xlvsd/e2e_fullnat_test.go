@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/netip"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -24,23 +23,12 @@ import (
 // route to the client) in a lab unique to t and starts the echo servers.
 func newFullNATHarness(t *testing.T, name string, o labtraffic.NATOptions) (*harness, *labtraffic.FullNAT) {
 	t.Helper()
-	netlab.RequireRoot(t)
-	h := &harness{t: t, bin: binaries(t)}
-	h.lab = netlab.NewT(t, name)
+	h := newLabHarness(t, name)
 	fn, err := labtraffic.NewFullNAT(h.lab, o)
 	if err != nil {
 		t.Fatalf("building the FULLNAT lab: %v", err)
 	}
-	h.dr = &labtraffic.DR{LAN: fn.LAN, Client: fn.Client, Director: fn.Director, RS: fn.RS}
-	if h.servers, err = fn.ServeRealServers(); err != nil {
-		t.Fatalf("starting the real servers: %v", err)
-	}
-	t.Cleanup(func() {
-		for _, s := range h.servers {
-			s.Close()
-		}
-	})
-	h.socket = filepath.Join(t.TempDir(), "xlvs.sock")
+	h.serve(&labtraffic.DR{LAN: fn.LAN, Client: fn.Client, Director: fn.Director, RS: fn.RS}, fn.ServeRealServers)
 	return h, fn
 }
 
@@ -94,17 +82,8 @@ func TestFullNATEndToEnd(t *testing.T) {
 		}
 	}
 	d := h.startDirector("--interface", "eth1")
+	h.addMappedServices("-b", "--fullnat")
 	for _, vip := range []netip.Addr{labtraffic.VIP4, labtraffic.VIP6} {
-		rs := labtraffic.NATRSAddr4
-		if vip.Is6() {
-			rs = labtraffic.NATRSAddr6
-		}
-		h.adm("-A", "-t", ap(vip, 80), "-s", "rr")
-		h.adm("-A", "-u", ap(vip, 53), "-s", "rr")
-		for i := 0; i < 2; i++ {
-			h.adm("-a", "-t", ap(vip, 80), "-r", ap(rs(i), labtraffic.NATTCPPort), "-b")
-			h.adm("-a", "-u", ap(vip, 53), "-r", ap(rs(i), labtraffic.NATUDPPort), "--fullnat")
-		}
 		h.adm("-P", "-t", ap(vip, 80), "-z", lipOf(vip).String(), "-F", "eth1")
 		h.adm("-P", "-u", ap(vip, 53), "-z", lipOf(vip).String(), "-F", "eth1")
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/xlvs/xlvs/ctrl/client"
 	"github.com/xlvs/xlvs/internal/labtraffic"
 	"github.com/xlvs/xlvs/internal/netlab"
+	"github.com/xlvs/xlvs/internal/syncbuf"
 )
 
 // The binaries under test are built once per test process, into binDir.
@@ -79,23 +80,43 @@ type harness struct {
 // the real servers. Everything is removed when t ends, however it ends.
 func newHarness(t *testing.T, name string, o labtraffic.DROptions) *harness {
 	t.Helper()
+	h := newLabHarness(t, name)
+	dr, err := labtraffic.NewDR(h.lab, o)
+	if err != nil {
+		t.Fatalf("building the DR lab: %v", err)
+	}
+	h.serve(dr, dr.ServeRealServers)
+	return h
+}
+
+// newLabHarness returns a harness with an empty lab unique to t (root
+// required; the lab is removed when t ends) and a socket path: the caller
+// builds a topology in h.lab and calls serve.
+func newLabHarness(t *testing.T, name string) *harness {
+	t.Helper()
 	netlab.RequireRoot(t)
 	h := &harness{t: t, bin: binaries(t)}
 	h.lab = netlab.NewT(t, name)
-	var err error
-	if h.dr, err = labtraffic.NewDR(h.lab, o); err != nil {
-		t.Fatalf("building the DR lab: %v", err)
+	h.socket = filepath.Join(t.TempDir(), "xlvs.sock")
+	return h
+}
+
+// serve makes dr the namespaces the harness drives (client, director,
+// real servers) and starts the real servers with start; they are closed
+// when the test ends.
+func (h *harness) serve(dr *labtraffic.DR, start func() ([]*labtraffic.Server, error)) {
+	h.t.Helper()
+	h.dr = dr
+	servers, err := start()
+	if err != nil {
+		h.t.Fatalf("starting the real servers: %v", err)
 	}
-	if h.servers, err = h.dr.ServeRealServers(); err != nil {
-		t.Fatalf("starting the real servers: %v", err)
-	}
-	t.Cleanup(func() {
-		for _, s := range h.servers {
+	h.servers = servers
+	h.t.Cleanup(func() {
+		for _, s := range servers {
 			s.Close()
 		}
 	})
-	h.socket = filepath.Join(t.TempDir(), "xlvs.sock")
-	return h
 }
 
 // director is one run of the real xlvsd in the director namespace.
@@ -103,27 +124,9 @@ type director struct {
 	h    *harness
 	run  int
 	cmd  *exec.Cmd
-	log  *lockedBuffer
-	done chan struct{} // closed when the process has been reaped
-	err  error         // cmd.Wait's result, valid once done is closed
-}
-
-// lockedBuffer collects xlvsd's stderr while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
+	log  *syncbuf.Buffer // xlvsd's stderr
+	done chan struct{}   // closed when the process has been reaped
+	err  error           // cmd.Wait's result, valid once done is closed
 }
 
 // startDirector runs `xlvsd --interface eth0 --socket <socket> extra...` in
@@ -134,7 +137,7 @@ func (h *harness) startDirector(extra ...string) *director {
 	t := h.t
 	t.Helper()
 	h.runs++
-	d := &director{h: h, run: h.runs, log: &lockedBuffer{}, done: make(chan struct{})}
+	d := &director{h: h, run: h.runs, log: &syncbuf.Buffer{}, done: make(chan struct{})}
 	// --verbose: next-hop changes and such in the log attached to a failure.
 	args := append([]string{"--interface", "eth0", "--socket", h.socket, "--verbose"}, extra...)
 	d.cmd = exec.Command(filepath.Join(h.bin, "xlvsd"), args...)

@@ -23,18 +23,7 @@ import (
 func TestDirectorReachesNATRealServers(t *testing.T) {
 	h, nat := newNATHarness(t, "nathc", labtraffic.NATOptions{RealServers: 2})
 	d := h.startDirector("--interface", "eth1")
-	for _, vip := range []netip.Addr{labtraffic.VIP4, labtraffic.VIP6} {
-		rs := labtraffic.NATRSAddr4
-		if vip.Is6() {
-			rs = labtraffic.NATRSAddr6
-		}
-		h.adm("-A", "-t", ap(vip, 80), "-s", "rr")
-		h.adm("-A", "-u", ap(vip, 53), "-s", "rr")
-		for i := 0; i < 2; i++ {
-			h.adm("-a", "-t", ap(vip, 80), "-r", ap(rs(i), labtraffic.NATTCPPort), "-m")
-			h.adm("-a", "-u", ap(vip, 53), "-r", ap(rs(i), labtraffic.NATUDPPort), "-m")
-		}
-	}
+	h.addMappedServices("-m", "-m")
 	check := func(what string) {
 		t.Helper()
 		for i, name := range []string{"rs1", "rs2"} {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/xlvs/xlvs/ctrl/httpapi"
 	"github.com/xlvs/xlvs/internal/labtraffic"
+	"github.com/xlvs/xlvs/internal/syncbuf"
 )
 
 // metricsAddr is where the e2e director serves metrics: its own address
@@ -312,7 +313,7 @@ func TestRulesFileErrors(t *testing.T) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		cmd := exec.CommandContext(ctx, filepath.Join(h.bin, "xlvsd"), "--interface", "eth0", "--socket", h.socket, "--rules", file)
-		var out lockedBuffer
+		var out syncbuf.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := h.dr.Director.Start(cmd); err != nil {
 			cancel()
@@ -329,7 +330,7 @@ func TestRulesFileErrors(t *testing.T) {
 	}
 	// A missing file is an error without --save-rules.
 	cmd := exec.Command(filepath.Join(h.bin, "xlvsd"), "--interface", "eth0", "--socket", h.socket, "--rules", filepath.Join(dir, "none"))
-	var out lockedBuffer
+	var out syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := h.dr.Director.Start(cmd); err != nil {
 		t.Fatal(err)

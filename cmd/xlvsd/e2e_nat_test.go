@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -25,24 +24,33 @@ import (
 // director and the client through the namespaces of its DR fields.
 func newNATHarness(t *testing.T, name string, o labtraffic.NATOptions) (*harness, *labtraffic.NAT) {
 	t.Helper()
-	netlab.RequireRoot(t)
-	h := &harness{t: t, bin: binaries(t)}
-	h.lab = netlab.NewT(t, name)
+	h := newLabHarness(t, name)
 	nat, err := labtraffic.NewNAT(h.lab, o)
 	if err != nil {
 		t.Fatalf("building the NAT lab: %v", err)
 	}
-	h.dr = &labtraffic.DR{LAN: nat.LAN, Client: nat.Client, Director: nat.Director, RS: nat.RS}
-	if h.servers, err = nat.ServeRealServers(); err != nil {
-		t.Fatalf("starting the real servers: %v", err)
-	}
-	t.Cleanup(func() {
-		for _, s := range h.servers {
-			s.Close()
-		}
-	})
-	h.socket = filepath.Join(t.TempDir(), "xlvs.sock")
+	h.serve(&labtraffic.DR{LAN: nat.LAN, Client: nat.Client, Director: nat.Director, RS: nat.RS}, nat.ServeRealServers)
 	return h, nat
+}
+
+// addMappedServices adds, for VIP4 and VIP6, TCP port 80 and UDP port 53
+// services (rr) with the lab's two real servers of the VIP's family on
+// the mapped ports (NATTCPPort, NATUDPPort), forwarded by the ipvsadm
+// method flags tcpMethod and udpMethod ("-m", "-b", "--fullnat").
+func (h *harness) addMappedServices(tcpMethod, udpMethod string) {
+	h.t.Helper()
+	for _, vip := range []netip.Addr{labtraffic.VIP4, labtraffic.VIP6} {
+		rs := labtraffic.NATRSAddr4
+		if vip.Is6() {
+			rs = labtraffic.NATRSAddr6
+		}
+		h.adm("-A", "-t", ap(vip, 80), "-s", "rr")
+		h.adm("-A", "-u", ap(vip, 53), "-s", "rr")
+		for i := 0; i < 2; i++ {
+			h.adm("-a", "-t", ap(vip, 80), "-r", ap(rs(i), labtraffic.NATTCPPort), tcpMethod)
+			h.adm("-a", "-u", ap(vip, 53), "-r", ap(rs(i), labtraffic.NATUDPPort), udpMethod)
+		}
+	}
 }
 
 func ap(a netip.Addr, port int) string { return netip.AddrPortFrom(a, uint16(port)).String() }
@@ -54,18 +62,7 @@ func ap(a netip.Addr, port int) string { return netip.AddrPortFrom(a, uint16(por
 func TestNATEndToEnd(t *testing.T) {
 	h, _ := newNATHarness(t, "nat", labtraffic.NATOptions{RealServers: 2, Queues: 2})
 	d := h.startDirector("--interface", "eth1")
-	for _, vip := range []netip.Addr{labtraffic.VIP4, labtraffic.VIP6} {
-		rs := labtraffic.NATRSAddr4
-		if vip.Is6() {
-			rs = labtraffic.NATRSAddr6
-		}
-		h.adm("-A", "-t", ap(vip, 80), "-s", "rr")
-		h.adm("-A", "-u", ap(vip, 53), "-s", "rr")
-		for i := 0; i < 2; i++ {
-			h.adm("-a", "-t", ap(vip, 80), "-r", ap(rs(i), labtraffic.NATTCPPort), "-m")
-			h.adm("-a", "-u", ap(vip, 53), "-r", ap(rs(i), labtraffic.NATUDPPort), "-m")
-		}
-	}
+	h.addMappedServices("-m", "-m")
 	listing := h.adm("-L", "-n")
 	if want := fmt.Sprintf("  -> %-28s Masq    1", ap(labtraffic.NATRSAddr4(0), 8080)); !strings.Contains(listing, want) {
 		t.Errorf("listing does not show the NAT real server with its mapped port:\n%s", listing)

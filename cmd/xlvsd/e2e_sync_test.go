@@ -21,6 +21,7 @@ import (
 	"github.com/xlvs/xlvs/ctrl/client"
 	"github.com/xlvs/xlvs/internal/labtraffic"
 	"github.com/xlvs/xlvs/internal/netlab"
+	"github.com/xlvs/xlvs/internal/syncbuf"
 )
 
 // syncLab is a VRRP-style pair of directors on one LAN with the client and
@@ -39,7 +40,7 @@ type syncLab struct {
 	socks             [2]string
 	cmds              [2]*exec.Cmd
 	done              [2]chan struct{}
-	logs              [2]*lockedBuffer
+	logs              [2]*syncbuf.Buffer
 	vip, rsAddr, cAdr string
 }
 
@@ -92,7 +93,7 @@ func newSyncLab(t *testing.T) *syncLab {
 // start runs xlvsd on director i and waits for its control socket.
 func (l *syncLab) start(i int) {
 	t := l.t
-	l.logs[i], l.done[i] = &lockedBuffer{}, make(chan struct{})
+	l.logs[i], l.done[i] = &syncbuf.Buffer{}, make(chan struct{})
 	cmd := exec.Command(filepath.Join(l.bin, "xlvsd"), "--interface", "eth0", "--socket", l.socks[i], "--verbose")
 	cmd.Stdout, cmd.Stderr = l.logs[i], l.logs[i]
 	if err := l.dirs[i].Start(cmd); err != nil {

@@ -64,15 +64,11 @@ func (h *harness) xlvsRS(ns *netlab.NS, args ...string) string {
 // packet-too-big, the client's kernel lowers its path MTU to the
 // tunnel's, and the transfers succeed.
 func TestTunnelToXlvsRS(t *testing.T) {
-	netlab.RequireRoot(t)
-	h := &harness{t: t, bin: binaries(t)}
-	h.lab = netlab.NewT(t, "tunrs")
+	h := newLabHarness(t, "tunrs")
 	tun, err := labtraffic.NewTUN(h.lab, labtraffic.TUNOptions{RealServers: 2})
 	if err != nil {
 		t.Fatalf("building the TUN lab: %v", err)
 	}
-	h.dr = &labtraffic.DR{LAN: tun.LAN, Client: tun.Client, Director: tun.Director, RS: tun.RS}
-	h.socket = filepath.Join(t.TempDir(), "xlvs.sock")
 	states := make([]string, len(tun.RS))
 	for i := range tun.RS {
 		states[i] = filepath.Join(t.TempDir(), "xlvs-rs.json")
@@ -85,16 +81,7 @@ func TestTunnelToXlvsRS(t *testing.T) {
 		}
 	}
 	rsUp(tunnelCases[0])
-	servers, err := tun.ServeRealServers()
-	if err != nil {
-		t.Fatalf("starting the real servers: %v", err)
-	}
-	h.servers = servers
-	t.Cleanup(func() {
-		for _, s := range servers {
-			s.Close()
-		}
-	})
+	h.serve(&labtraffic.DR{LAN: tun.LAN, Client: tun.Client, Director: tun.Director, RS: tun.RS}, tun.ServeRealServers)
 	d := h.startDirector("--interface", "eth1")
 	vips := []string{labtraffic.VIP4.String(), labtraffic.VIP6.String()}
 	for _, vip := range []string{ap(labtraffic.VIP4, 80), ap(labtraffic.VIP6, 80)} {

@@ -1,7 +1,6 @@
 package health
 
 import (
-	"bytes"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/xlvs/xlvs/ctrl/api"
 	"github.com/xlvs/xlvs/ctrl/model"
+	"github.com/xlvs/xlvs/internal/syncbuf"
 )
 
 // recorder is the real model behind a log of the requests it was sent.
@@ -103,30 +103,12 @@ func waitFor(t *testing.T, limit time.Duration, cond func() (bool, string)) {
 	}
 }
 
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // newChecker returns a checker on a fresh model whose log goes to the
 // returned buffer; it is closed when t ends.
-func newChecker(t *testing.T) (*Checker, *recorder, *syncBuffer) {
+func newChecker(t *testing.T) (*Checker, *recorder, *syncbuf.Buffer) {
 	t.Helper()
 	rec := newRecorder()
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	c, err := New(Config{Apply: rec, Log: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)

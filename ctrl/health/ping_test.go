@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/xlvs/xlvs/internal/netlab"
+	"github.com/xlvs/xlvs/internal/syncbuf"
 )
 
 // TestPingCheckInNamespace runs PING_CHECK from a director namespace to a
@@ -35,7 +36,7 @@ func TestPingCheckInNamespace(t *testing.T) {
 		}
 	}
 	rec := newRecorder()
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	c, err := New(Config{Apply: rec, Log: slog.New(slog.NewTextHandler(logs, nil)), Enter: dir.Do})
 	if err != nil {
 		t.Fatal(err)

@@ -4,29 +4,9 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"strconv"
 
 	"github.com/xlvs/xlvs/ctrl/api"
 )
-
-// connProtoName is the kernel's ip_vs_proto_name(), the "pro" column.
-func connProtoName(p uint16) string {
-	switch p {
-	case 0:
-		return "IP"
-	case api.ProtoTCP:
-		return "TCP"
-	case api.ProtoUDP:
-		return "UDP"
-	case api.ProtoSCTP:
-		return "SCTP"
-	case 1:
-		return "ICMP"
-	case 58:
-		return "ICMPv6"
-	}
-	return "IP_" + strconv.Itoa(int(p))
-}
 
 // ListConns writes ipvsadm -L -c's listing (list_conn/print_conn) of
 // conns, in the order given. With FmtPersistentConn the title has the
@@ -55,11 +35,11 @@ func ListConns(w io.Writer, conns []api.Conn, f Format, names Names) error {
 		expire := fmt.Sprintf("%02d:%02d", c.Expires/60, c.Expires%60)
 		src, virt, dst := padRight(name(c.Client, c.CPort), 18), padRight(name(c.Virtual, c.VPort), 18), name(c.Dest, c.DPort)
 		if f&FmtPersistentConn != 0 && c.PEName != "" && c.PEData != "" {
-			ew.print(fmt.Sprintf("%-3s %-6s %-11s %s %s %s %s %s\n", connProtoName(c.Protocol), expire, c.State,
+			ew.print(fmt.Sprintf("%-3s %-6s %-11s %s %s %s %s %s\n", api.ProtoName(c.Protocol), expire, c.State,
 				src, virt, padRight(dst, 16), padRight(c.PEName, 18), c.PEData))
 			continue
 		}
-		ew.print(fmt.Sprintf("%-3s %-6s %-11s %s %s %s\n", connProtoName(c.Protocol), expire, c.State, src, virt, dst))
+		ew.print(fmt.Sprintf("%-3s %-6s %-11s %s %s %s\n", api.ProtoName(c.Protocol), expire, c.State, src, virt, dst))
 	}
 	return ew.err
 }

@@ -1,14 +1,12 @@
 package ipvsadm
 
 import (
-	"context"
 	"log/slog"
 	"net/netip"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,13 +16,13 @@ import (
 	"github.com/xlvs/xlvs/ctrl/server"
 	"github.com/xlvs/xlvs/dataplane/conntrack"
 	"github.com/xlvs/xlvs/dataplane/engine"
-	"github.com/xlvs/xlvs/dataplane/snapshot"
+	"github.com/xlvs/xlvs/internal/fakedp"
 )
 
 // These tests run the golden cases through xlvsd's real control path: a
 // real ctrl/server on a unix socket in a temporary directory, the real
 // ctrl/model behind it, the real ctrl/client, and Env.Run (what Main
-// runs). Only the dataplane is fake: fakePlane gives the model the
+// runs). Only the dataplane is fake: a fakedp.Plane gives the model the
 // counters, rates and connections the golden files were made with
 // (model.Config's Stats, Rates and Conns hooks), by the slots the model
 // published.
@@ -40,90 +38,10 @@ var missingFeatures = map[string]string{
 	"one-packet scheduling is not supported by xlvs yet": "one-packet scheduling -o (no branch yet)",
 }
 
-// fakePlane is the dataplane as the model sees it.
-type fakePlane struct {
-	mu       sync.Mutex
-	snap     *snapshot.Snapshot
-	svcStats map[uint32]engine.ServiceStats
-	dstStats map[uint32]engine.DestStats
-	svcRates map[uint32]api.Stats
-	dstRates map[uint32]api.Stats
-	conns    []engine.ConnInfo
-	local    map[netip.Addr]bool // the director's own addresses (model.Config.IsLocal)
-}
-
-func newFakePlane() *fakePlane {
-	return &fakePlane{svcStats: map[uint32]engine.ServiceStats{}, dstStats: map[uint32]engine.DestStats{},
-		svcRates: map[uint32]api.Stats{}, dstRates: map[uint32]api.Stats{}, local: map[netip.Addr]bool{}}
-}
-
-func (p *fakePlane) publish(s *snapshot.Snapshot) { p.mu.Lock(); p.snap = s; p.mu.Unlock() }
-func (p *fakePlane) isLocal(a netip.Addr) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.local[a]
-}
-func (p *fakePlane) ServiceStats(slot uint32) engine.ServiceStats {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.svcStats[slot]
-}
-func (p *fakePlane) DestStats(slot uint32) engine.DestStats {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.dstStats[slot]
-}
-func (p *fakePlane) ServiceRates(slot uint32) api.Stats {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.svcRates[slot]
-}
-func (p *fakePlane) DestRates(slot uint32) api.Stats {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.dstRates[slot]
-}
-func (p *fakePlane) ListConns(context.Context) ([]engine.ConnInfo, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]engine.ConnInfo(nil), p.conns...), nil
-}
-
-// destSlot finds the slot of real server addr:port of a service in the
-// published snapshot. Firewall-mark services are found through their
-// real servers (the snapshot keys services by address).
-func (p *fakePlane) destSlot(k api.ServiceKey, addr netip.Addr, port uint16) (dst, svc uint32, ok bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for i := range p.snap.Dests {
-		d := &p.snap.Dests[i]
-		if !d.Available || netip.AddrFrom16(d.Addr).Unmap() != addr || d.Port != port || int(d.Service) >= len(p.snap.Services) {
-			continue
-		}
-		s := &p.snap.Services[d.Service]
-		if k.FWMark != 0 || (s.Proto == uint8(k.Protocol) && netip.AddrFrom16(s.Addr).Unmap() == k.Addr && s.Port == k.Port) {
-			return d.ID, d.Service, true
-		}
-	}
-	return 0, 0, false
-}
-
-func (p *fakePlane) svcSlot(k api.ServiceKey) (uint32, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for i := range p.snap.Services {
-		s := &p.snap.Services[i]
-		if s.Family != 0 && k.FWMark == 0 && s.Proto == uint8(k.Protocol) && netip.AddrFrom16(s.Addr).Unmap() == k.Addr && s.Port == k.Port {
-			return s.ID, true
-		}
-	}
-	return 0, false
-}
-
 // daemonPath is one xlvsd control plane on a temporary socket.
 type daemonPath struct {
 	t     *testing.T
-	plane *fakePlane
+	plane *fakedp.Plane
 	sock  string
 	names Names
 	// missing records, per service, the features refused while building
@@ -133,8 +51,8 @@ type daemonPath struct {
 
 func newDaemonPath(t *testing.T, names Names) *daemonPath {
 	t.Helper()
-	p := newFakePlane()
-	m := model.New(model.Config{Stats: p, Rates: p, Conns: p, Publish: p.publish, ConnTabSize: 4096, Sync: fakeSync{}, IsLocal: p.isLocal})
+	p := fakedp.New()
+	m := model.New(model.Config{Stats: p, Rates: p, Conns: p, Publish: p.Publish, ConnTabSize: 4096, Sync: fakeSync{}, IsLocal: p.IsLocal})
 	sock := filepath.Join(t.TempDir(), "xlvs.sock")
 	srv, err := server.Listen(sock, m, slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -256,18 +174,12 @@ func (d *daemonPath) injectFakectl(keys *counterKeys, fl []string) {
 	k := keys.svcs[si]
 	p := d.plane
 	if fl[0] == "svc" {
-		slot, ok := p.svcSlot(k)
-		if k.FWMark != 0 && len(keys.dests[k]) > 0 {
-			ap := keys.dests[k][0]
-			_, slot, ok = p.destSlot(k, ap.Addr(), ap.Port())
-		}
-		if !ok {
+		slot, err := p.ServiceSlot(k)
+		if err != nil {
 			return // refused: the cases listing it are skipped
 		}
-		p.mu.Lock()
-		p.svcStats[slot] = engine.ServiceStats{Conns: v[0], InPkts: v[1], OutPkts: v[2], InBytes: v[3], OutBytes: v[4]}
-		p.svcRates[slot] = statsOf(v)
-		p.mu.Unlock()
+		p.SetService(slot, engine.ServiceStats{Conns: v[0], InPkts: v[1], OutPkts: v[2], InBytes: v[3], OutBytes: v[4]})
+		p.SetServiceRates(slot, statsOf(v))
 		return
 	}
 	dj, _ := strconv.Atoi(fl[2])
@@ -276,8 +188,8 @@ func (d *daemonPath) injectFakectl(keys *counterKeys, fl []string) {
 	if port == 0 && k.FWMark == 0 {
 		port = k.Port // ipvsadm gives a real server without a port the service's
 	}
-	slot, _, ok := p.destSlot(k, ap.Addr(), port)
-	if !ok {
+	slot, err := p.DestSlot(k, netip.AddrPortFrom(ap.Addr(), port))
+	if err != nil {
 		return
 	}
 	v = v[1:]
@@ -285,10 +197,8 @@ func (d *daemonPath) injectFakectl(keys *counterKeys, fl []string) {
 	if len(v) >= 13 {
 		st.ActiveConns, st.InactConns, st.PersistConns = v[10], v[11], v[12]
 	}
-	p.mu.Lock()
-	p.dstStats[slot] = st
-	p.dstRates[slot] = statsOf(v[:10])
-	p.mu.Unlock()
+	p.SetDest(slot, st)
+	p.SetDestRates(slot, statsOf(v[:10]))
 }
 
 // buildConns configures what the connections of
@@ -344,18 +254,19 @@ func buildConns(t *testing.T, names Names) *daemonPath {
 			d.apply(append(append([]string{"-a"}, svc...), "-r", rs, method)...)
 		}
 	}
+	var infos []engine.ConnInfo
 	for i := range conns {
 		c := &conns[i]
 		cmd, err := ParseWith("ipvsadm", append([]string{"-L"}, svcArgs(c)...), names)
 		if err != nil {
 			t.Fatal(err)
 		}
-		dst, svc, ok := d.plane.destSlot(cmd.Service.Key, c.Dest, c.DPort)
-		if !ok {
+		dst, err := d.plane.DestSlot(cmd.Service.Key, netip.AddrPortFrom(c.Dest, c.DPort))
+		if err != nil {
 			continue // refused: the cases are skipped
 		}
 		ci := engine.ConnInfo{Proto: uint8(c.Protocol), Client: c.Client, CPort: c.CPort, Virtual: c.Virtual, VPort: c.VPort,
-			Dest: dst, Service: svc, Expires: time.Duration(c.Expires)*time.Second + 700*time.Millisecond,
+			Dest: dst, Service: d.plane.Snapshot().Dests[dst].Service, Expires: time.Duration(c.Expires)*time.Second + 700*time.Millisecond,
 			PEName: c.PEName, PEData: c.PEData}
 		for s := conntrack.State(0); s < conntrack.NumStates; s++ {
 			if s.String() == c.State {
@@ -368,10 +279,9 @@ func buildConns(t *testing.T, names Names) *daemonPath {
 				ci.State = conntrack.StateEstablished
 			}
 		}
-		d.plane.mu.Lock()
-		d.plane.conns = append(d.plane.conns, ci)
-		d.plane.mu.Unlock()
+		infos = append(infos, ci)
 	}
+	d.plane.SetConns(infos)
 	return d
 }
 
@@ -402,27 +312,20 @@ func buildV6(t *testing.T, names Names) *daemonPath {
 			if dd.Method == api.MethodLocal {
 				// ipvsadm has no option for it: the kernel makes a real
 				// server at one of the director's addresses a local node.
-				d.plane.mu.Lock()
-				d.plane.local[dd.Addr] = true
-				d.plane.mu.Unlock()
+				d.plane.SetLocal(dd.Addr)
 			}
 			d.apply(destArgs(s.Key, dd)...)
 		}
-		slot, ok := d.plane.svcSlot(s.Key)
-		if ok {
-			d.plane.mu.Lock()
-			d.plane.svcStats[slot] = engine.ServiceStats{Conns: s.Stats.Conns, InPkts: s.Stats.InPkts, OutPkts: s.Stats.OutPkts, InBytes: s.Stats.InBytes, OutBytes: s.Stats.OutBytes}
-			d.plane.svcRates[slot] = s.Stats
-			d.plane.mu.Unlock()
+		if slot, err := d.plane.ServiceSlot(s.Key); err == nil {
+			d.plane.SetService(slot, engine.ServiceStats{Conns: s.Stats.Conns, InPkts: s.Stats.InPkts, OutPkts: s.Stats.OutPkts, InBytes: s.Stats.InBytes, OutBytes: s.Stats.OutBytes})
+			d.plane.SetServiceRates(slot, s.Stats)
 		}
 		for i := range s.Dests {
 			dd := &s.Dests[i]
-			if dst, _, ok := d.plane.destSlot(s.Key, dd.Addr, dd.Port); ok {
-				d.plane.mu.Lock()
-				d.plane.dstStats[dst] = engine.DestStats{ActiveConns: uint64(dd.ActiveConns), InactConns: uint64(dd.InactConns),
-					Conns: dd.Stats.Conns, InPkts: dd.Stats.InPkts, OutPkts: dd.Stats.OutPkts, InBytes: dd.Stats.InBytes, OutBytes: dd.Stats.OutBytes}
-				d.plane.dstRates[dst] = dd.Stats
-				d.plane.mu.Unlock()
+			if dst, err := d.plane.DestSlot(s.Key, netip.AddrPortFrom(dd.Addr, dd.Port)); err == nil {
+				d.plane.SetDest(dst, engine.DestStats{ActiveConns: uint64(dd.ActiveConns), InactConns: uint64(dd.InactConns),
+					Conns: dd.Stats.Conns, InPkts: dd.Stats.InPkts, OutPkts: dd.Stats.OutPkts, InBytes: dd.Stats.InBytes, OutBytes: dd.Stats.OutBytes})
+				d.plane.SetDestRates(dst, dd.Stats)
 			}
 		}
 	}

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-
-	"github.com/cilium/ebpf"
 )
 
 // MaxLocalAddrs is how many FULLNAT local addresses fit in the program
@@ -56,38 +54,8 @@ func (s *Steering) SetLocalAddrs(addrs []LocalAddr) error {
 	if s.closed {
 		return ErrClosed
 	}
-	if err := deleteStaleAny(s.objs.LocalAddrs, want); err != nil {
+	if err := replaceAll(s.objs.LocalAddrs, want); err != nil {
 		return fmt.Errorf("set local addresses: %w", err)
-	}
-	for k, v := range want {
-		if err := s.objs.LocalAddrs.Put(k, v); err != nil {
-			return fmt.Errorf("set local addresses: update: %w", err)
-		}
-	}
-	return nil
-}
-
-// deleteStaleAny deletes the keys of m that are not in want, whatever its
-// value type.
-func deleteStaleAny[K comparable, V any](m *ebpf.Map, want map[K]V) error {
-	var (
-		key   K
-		value V
-		stale []K
-	)
-	iter := m.Iterate()
-	for iter.Next(&key, &value) {
-		if _, ok := want[key]; !ok {
-			stale = append(stale, key)
-		}
-	}
-	if err := iter.Err(); err != nil {
-		return fmt.Errorf("iterate: %w", err)
-	}
-	for _, k := range stale {
-		if err := m.Delete(k); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
-			return fmt.Errorf("delete: %w", err)
-		}
 	}
 	return nil
 }

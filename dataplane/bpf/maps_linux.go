@@ -2,11 +2,8 @@ package bpf
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"net/netip"
-
-	"github.com/cilium/ebpf"
 )
 
 // Transport protocols a service can have (IPPROTO_*).
@@ -76,10 +73,7 @@ func (s *Steering) SetNATSources(keys []ServiceKey) error {
 	if s.closed {
 		return ErrClosed
 	}
-	if err := deleteStale(s.objs.NatSources, sources); err != nil {
-		return fmt.Errorf("set NAT sources: %w", err)
-	}
-	if err := putAll(s.objs.NatSources, sources); err != nil {
+	if err := replaceAll(s.objs.NatSources, sources); err != nil {
 		return fmt.Errorf("set NAT sources: %w", err)
 	}
 	return nil
@@ -139,38 +133,4 @@ func networkOrder(port uint16) uint16 {
 	var b [2]byte
 	binary.BigEndian.PutUint16(b[:], port)
 	return binary.NativeEndian.Uint16(b[:])
-}
-
-// deleteStale deletes the keys of m that are not in want.
-func deleteStale[K comparable](m *ebpf.Map, want map[K]uint32) error {
-	var (
-		key   K
-		value uint32
-		stale []K
-	)
-	iter := m.Iterate()
-	for iter.Next(&key, &value) {
-		if _, ok := want[key]; !ok {
-			stale = append(stale, key)
-		}
-	}
-	if err := iter.Err(); err != nil {
-		return fmt.Errorf("iterate: %w", err)
-	}
-	for _, k := range stale {
-		if err := m.Delete(k); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
-			return fmt.Errorf("delete: %w", err)
-		}
-	}
-	return nil
-}
-
-// putAll creates or updates every entry of want in m.
-func putAll[K comparable](m *ebpf.Map, want map[K]uint32) error {
-	for k, v := range want {
-		if err := m.Update(k, v, ebpf.UpdateAny); err != nil {
-			return fmt.Errorf("update: %w", err)
-		}
-	}
-	return nil
 }

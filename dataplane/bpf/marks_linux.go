@@ -1,11 +1,8 @@
 package bpf
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
-
-	"github.com/cilium/ebpf"
 )
 
 // MarkRule is a mark rule as the steering program sees it: packets of
@@ -45,13 +42,8 @@ func (s *Steering) SetMarkRules(rules []MarkRule) error {
 	if err := s.objs.MarkCount.Update(uint32(0), max(n, s.markCountLocked()), 0); err != nil {
 		return fmt.Errorf("set mark rules: count: %w", err)
 	}
-	if err := deleteStaleMarks(s.objs.MarkPrefixes, want); err != nil {
+	if err := replaceAll(s.objs.MarkPrefixes, want); err != nil {
 		return fmt.Errorf("set mark rules: %w", err)
-	}
-	for k, v := range want {
-		if err := s.objs.MarkPrefixes.Update(k, v, 0); err != nil {
-			return fmt.Errorf("set mark rules: update: %w", err)
-		}
 	}
 	if err := s.objs.MarkCount.Update(uint32(0), n, 0); err != nil {
 		return fmt.Errorf("set mark rules: count: %w", err)
@@ -122,28 +114,4 @@ func markSets(rules []MarkRule) (map[steerMarkKey]steerMarkRules, error) {
 		return nil, fmt.Errorf("%d prefixes, room for %d: %w", len(want), MaxMarkPrefixes, ErrCapacity)
 	}
 	return want, nil
-}
-
-// deleteStaleMarks deletes the prefixes of m that are not in want.
-func deleteStaleMarks(m *ebpf.Map, want map[steerMarkKey]steerMarkRules) error {
-	var (
-		key   steerMarkKey
-		value steerMarkRules
-		stale []steerMarkKey
-	)
-	iter := m.Iterate()
-	for iter.Next(&key, &value) {
-		if _, ok := want[key]; !ok {
-			stale = append(stale, key)
-		}
-	}
-	if err := iter.Err(); err != nil {
-		return fmt.Errorf("iterate: %w", err)
-	}
-	for _, k := range stale {
-		if err := m.Delete(k); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
-			return fmt.Errorf("delete: %w", err)
-		}
-	}
-	return nil
 }

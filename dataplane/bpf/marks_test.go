@@ -34,12 +34,7 @@ func TestMarkRules(t *testing.T) {
 	if err := s.SetMarkRules(rules); err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct {
-		name   string
-		frame  []byte
-		action uint32
-		reason string
-	}{
+	tests := []steerCase{
 		{"tcp 80", http, xdpRedirect, "steer-mark"},
 		{"tcp 443", ether().ipv4(client4, marked4).tcp(40000, 443).bytes(), xdpRedirect, "steer-mark"},
 		{"tcp 8080", ether().ipv4(client4, marked4).tcp(40000, 8080).bytes(), xdpPass, "pass-not-vip"},
@@ -54,11 +49,7 @@ func TestMarkRules(t *testing.T) {
 		{"icmp", ether().ipv4(client4, marked4).icmp().bytes(), xdpPass, "pass-not-vip"},
 		{"VIP service still steered", ether().ipv4(client4, vip4).tcp(40000, 80).bytes(), xdpRedirect, "steer-service-ipv4"},
 	}
-	for _, tt := range tests {
-		if action, reason := runFrame(t, s, tt.frame); action != tt.action || reason != tt.reason {
-			t.Errorf("%s: got %d %q, want %d %q", tt.name, action, reason, tt.action, tt.reason)
-		}
-	}
+	runCases(t, s, tests)
 	// A VIP port without an address service, covered by a mark rule.
 	if err := s.SetMarkRules([]MarkRule{{Proto: ProtoTCP, Prefix: netip.MustParsePrefix(vip4 + "/32"), PortFrom: 8000, PortTo: 8999, Steer: true}}); err != nil {
 		t.Fatal(err)

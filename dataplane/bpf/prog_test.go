@@ -93,6 +93,28 @@ func runFrame(t *testing.T, s *Steering, frame []byte) (uint32, string) {
 	return runOpts(t, s, &ebpf.RunOptions{Data: frame}, nil)
 }
 
+// steerCase is a frame and what the program must do with it: its action
+// and the one counter it moves.
+type steerCase struct {
+	name   string
+	frame  []byte
+	action uint32
+	reason string
+}
+
+// runCases runs the program on each case's frame, in a subtest named by
+// the case, and checks the action and the counter.
+func runCases(t *testing.T, s *Steering, cases []steerCase) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			if action, reason := runFrame(t, s, tt.frame); action != tt.action || reason != tt.reason {
+				t.Errorf("got action %d counted %q, want action %d counted %q", action, reason, tt.action, tt.reason)
+			}
+		})
+	}
+}
+
 // xdpMD is struct xdp_md of linux/bpf.h, the context BPF_PROG_RUN takes.
 type xdpMD struct {
 	Data, DataEnd, DataMeta, IngressIfindex, RxQueueIndex, EgressIfindex uint32
@@ -180,12 +202,7 @@ func TestSteeringDecisions(t *testing.T) {
 	s := steeringT(t)
 	const pass, redirect = xdpPass, xdpRedirect
 
-	tests := []struct {
-		name   string
-		frame  []byte
-		action uint32
-		reason string
-	}{
+	tests := []steerCase{
 		{"arp", ether().etherType(etherARP, 28).bytes(), pass, "pass-not-ip"},
 		{"lldp", ether().etherType(etherLLDP, 40).bytes(), pass, "pass-not-ip"},
 		{"vlan arp", ether(tpid8021Q).etherType(etherARP, 28).bytes(), pass, "pass-not-ip"},
@@ -241,14 +258,7 @@ func TestSteeringDecisions(t *testing.T) {
 		{"ipv6 tcp truncated", ether().ipv6(client6, vip6).tcp(1000, 443).with(cutL4(10)), redirect, "steer-irregular"},
 		{"ipv6 bad version", ether().ipv6(client6, vip6).tcp(1000, 443).with(setByte(0, 0x40)), redirect, "steer-irregular"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			action, reason := runFrame(t, s, tt.frame)
-			if action != tt.action || reason != tt.reason {
-				t.Errorf("got action %d counted %q, want action %d counted %q", action, reason, tt.action, tt.reason)
-			}
-		})
-	}
+	runCases(t, s, tests)
 }
 
 func TestSteeringWithoutSocketFallsBackToKernel(t *testing.T) {
@@ -295,23 +305,14 @@ func TestNATSources(t *testing.T) {
 	if err := s.SetNATSources([]ServiceKey{{Proto: ProtoTCP, Addr: netip.MustParseAddr(rs4), Port: 8080}}); err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct {
-		name   string
-		frame  []byte
-		action uint32
-		reason string
-	}{
+	tests := []steerCase{
 		{"reply", reply, xdpRedirect, "steer-nat-reply"},
 		{"other source port", ether().ipv4(rs4, client4).tcp(8081, 40000).bytes(), xdpPass, "pass-not-vip"},
 		{"other protocol", ether().ipv4(rs4, client4).udp(8080, 40000).bytes(), xdpPass, "pass-not-vip"},
 		{"fragment", ether().ipv4(rs4, client4).tcp(8080, 40000).with(setByte(6, 0x20)), xdpPass, "pass-not-vip"},
 		{"to a service wins", ether().ipv4(rs4, vip4).tcp(8080, 80).bytes(), xdpRedirect, "steer-service-ipv4"},
 	}
-	for _, tt := range tests {
-		if action, reason := runFrame(t, s, tt.frame); action != tt.action || reason != tt.reason {
-			t.Errorf("%s: got %d %q, want %d %q", tt.name, action, reason, tt.action, tt.reason)
-		}
-	}
+	runCases(t, s, tests)
 
 	// Port 0: every port of the real server.
 	if err := s.SetNATSources([]ServiceKey{{Proto: ProtoTCP, Addr: netip.MustParseAddr(rs4)}}); err != nil {

@@ -29,12 +29,7 @@ func TestSCTPSteering(t *testing.T) {
 		t.Fatal(err)
 	}
 	const pass, redirect = xdpPass, xdpRedirect
-	tests := []struct {
-		name   string
-		frame  []byte
-		action uint32
-		reason string
-	}{
+	tests := []steerCase{
 		{"ipv4 sctp service", ether().ipv4(client4, vip4).sctp(5000, 3868).payload(20).bytes(), redirect, "steer-service-ipv4"},
 		{"ipv6 sctp service", ether().ipv6(client6, vip6SCTP).sctp(5000, 2905).payload(20).bytes(), redirect, "steer-service-ipv6"},
 		{"port-0 sctp service", ether().ipv4(client4, vip4All).sctp(5000, 9).bytes(), redirect, "steer-service-ipv4"},
@@ -47,11 +42,5 @@ func TestSCTPSteering(t *testing.T) {
 		{"icmp error about an sctp packet to the real server", ether().ipv4(rs4, client4).icmpError(3, ether().ipv4(client4, rs4).sctp(5000, 13868), 0).bytes(), redirect, "steer-icmp-error"},
 		{"icmp error about the service's sctp packet", ether().ipv4("198.18.3.1", vip4).icmpError(3, ether().ipv4(vip4, client4).sctp(3868, 5000), 0).bytes(), redirect, "steer-icmp-error"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if action, reason := runFrame(t, s, tt.frame); action != tt.action || reason != tt.reason {
-				t.Errorf("got action %d counted %q, want action %d counted %q", action, reason, tt.action, tt.reason)
-			}
-		})
-	}
+	runCases(t, s, tests)
 }

@@ -3,12 +3,13 @@ package bpf
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/rlimit"
+
+	"github.com/xlvs/xlvs/internal/bpfcounter"
 )
 
 // Steering is the loaded steering program and its maps, and the interfaces
@@ -54,13 +55,7 @@ func (m AttachMode) String() string {
 
 // reasonNames are the counter names, indexed by steerReason: the enum
 // identifier without REASON_, lowercase, '_' → '-'.
-var reasonNames = func() []string {
-	names := make([]string, steerReasonREASON_MAX)
-	for r := range steerReasonREASON_MAX {
-		names[r] = strings.ToLower(strings.ReplaceAll(r.String(), "_", "-"))
-	}
-	return names
-}()
+var reasonNames = bpfcounter.Names(steerReasonREASON_MAX)
 
 // Load removes the memlock rlimit where the kernel still charges BPF memory
 // to it, then loads the steering program and its maps into the kernel.
@@ -133,17 +128,5 @@ func (s *Steering) Counters() (map[string]uint64, error) {
 	if s.closed {
 		return nil, ErrClosed
 	}
-	out := make(map[string]uint64, len(reasonNames))
-	var perCPU []uint64
-	for r, name := range reasonNames {
-		if err := s.objs.Counters.Lookup(uint32(r), &perCPU); err != nil {
-			return nil, fmt.Errorf("read counter %s: %w", name, err)
-		}
-		var sum uint64
-		for _, v := range perCPU {
-			sum += v
-		}
-		out[name] = sum
-	}
-	return out, nil
+	return bpfcounter.Read(s.objs.Counters, reasonNames)
 }

@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
-	"strings"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/rlimit"
+
+	"github.com/xlvs/xlvs/internal/bpfcounter"
 )
 
 // Options configure a decapsulator at [Load].
@@ -33,13 +34,7 @@ type Decap struct {
 
 // CounterNames are the names of the counters in the program's order:
 // the enum identifiers of decap.c without COUNTER_, lowercase, '_' → '-'.
-var CounterNames = func() []string {
-	names := make([]string, decapCounterCOUNTER_MAX)
-	for c := range decapCounterCOUNTER_MAX {
-		names[c] = strings.ToLower(strings.ReplaceAll(c.String(), "_", "-"))
-	}
-	return names
-}()
+var CounterNames = bpfcounter.Names(decapCounterCOUNTER_MAX)
 
 // Load removes the memlock rlimit where the kernel still charges BPF
 // memory to it, loads the program and its maps and configures them with o.
@@ -231,17 +226,5 @@ func (d *Decap) config() (decapConfig, error) {
 // Counters returns the packets seen per counter, summed over CPUs, keyed
 // by the names in [CounterNames]. Every name is present, zero or not.
 func (d *Decap) Counters() (map[string]uint64, error) {
-	out := make(map[string]uint64, len(CounterNames))
-	var perCPU []uint64
-	for c, name := range CounterNames {
-		if err := d.objs.Counters.Lookup(uint32(c), &perCPU); err != nil {
-			return nil, fmt.Errorf("read counter %s: %w", name, err)
-		}
-		var sum uint64
-		for _, v := range perCPU {
-			sum += v
-		}
-		out[name] = sum
-	}
-	return out, nil
+	return bpfcounter.Read(d.objs.Counters, CounterNames)
 }

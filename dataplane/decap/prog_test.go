@@ -119,21 +119,6 @@ var (
 	tinyIn4 = testpkt.Eth(dirMAC, rsMAC).IPv4(client4, vip4).Transport(253, nil).IP()
 )
 
-// onesSum is the RFC 1071 checksum of b, computed 16 bits at a time.
-func onesSum(b []byte) uint16 {
-	var s uint32
-	for i := 0; i+1 < len(b); i += 2 {
-		s += uint32(b[i])<<8 | uint32(b[i+1])
-	}
-	if len(b)%2 == 1 {
-		s += uint32(b[len(b)-1]) << 8
-	}
-	for s > 0xffff {
-		s = s>>16 + s&0xffff
-	}
-	return ^uint16(s)
-}
-
 // gre is inner in a GRE packet to rs with the given flags (0 or greC, the
 // checksum then filled in), as IPVS's ipvs_gre_encap builds it.
 func gre(rs netip.Addr, flags uint16, inner []byte) []byte {
@@ -146,7 +131,7 @@ func gre(rs netip.Addr, flags uint16, inner []byte) []byte {
 	if flags&greC != 0 {
 		h = append(h, 0, 0, 0, 0)
 		pkt := append(h, inner...)
-		binary.BigEndian.PutUint16(pkt[4:], onesSum(pkt))
+		binary.BigEndian.PutUint16(pkt[4:], testpkt.ReferenceChecksum(pkt))
 		return outer(rs, 47, pkt).Bytes()
 	}
 	return outer(rs, 47, append(h, inner...)).Bytes()

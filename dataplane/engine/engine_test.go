@@ -37,26 +37,37 @@ type fixture struct {
 	gen   uint64
 }
 
-// fixtureCapacity is the connection table capacity of newFixture's
+// fixtureCapacity is the connection table capacity of the fixtures'
 // workers (BenchmarkDRManyFlows raises it for a run).
 var fixtureCapacity = 1 << 15
 
-func newFixture(t testing.TB, workers int, scheduler string) *fixture {
+// newEngineT returns a fixture without services: an engine with cfg
+// (DefaultConfig with 2^15 connections and seed 1 when nil) on one memport
+// per worker, each with links links.
+func newEngineT(t testing.TB, workers, links int, cfg *Config) *fixture {
 	f := &fixture{t: t}
 	var ports []port.Port
 	for i := 0; i < workers; i++ {
-		p := memport.New(1024, 2048, 1)
+		p := memport.New(1024, 2048, links)
 		f.ports = append(f.ports, p)
 		ports = append(ports, p)
 	}
-	cfg := DefaultConfig()
-	cfg.ConnCapacity = fixtureCapacity
-	cfg.Seed = 1
-	eng, err := New(cfg, ports)
+	if cfg == nil {
+		c := DefaultConfig()
+		c.ConnCapacity = fixtureCapacity
+		c.Seed = 1
+		cfg = &c
+	}
+	eng, err := New(*cfg, ports)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.eng = eng
+	return f
+}
+
+func newFixture(t testing.TB, workers int, scheduler string) *fixture {
+	f := newEngineT(t, workers, 1, nil)
 	nh := func(mac [6]byte) snapshot.NextHop {
 		return snapshot.NextHop{Valid: true, Link: 0, SrcMAC: dirMAC, DstMAC: mac, MTU: 1500}
 	}

@@ -11,22 +11,6 @@ import (
 	"github.com/xlvs/xlvs/internal/testpkt"
 )
 
-// referenceChecksum is the RFC 1071 checksum of b computed the slow way,
-// 16 bits at a time, independent of dataplane/checksum.
-func referenceChecksum(b []byte) uint16 {
-	var s uint32
-	for i := 0; i+1 < len(b); i += 2 {
-		s += uint32(b[i])<<8 | uint32(b[i+1])
-	}
-	if len(b)%2 == 1 {
-		s += uint32(b[len(b)-1]) << 8
-	}
-	for s > 0xffff {
-		s = s>>16 + s&0xffff
-	}
-	return ^uint16(s)
-}
-
 // TestGREEncapsulation checks the GRE packets IPVS's ipvs_gre_encap
 // builds, byte for byte: outer protocol 47, a 4-byte header with the inner
 // EtherType and, with --tun-csum, the C bit and a checksum over the GRE
@@ -79,12 +63,12 @@ func TestGREEncapsulation(t *testing.T) {
 					if binary.BigEndian.Uint16(gre[6:]) != 0 {
 						t.Errorf("GRE reserved1 % x, want 0", gre[6:8])
 					}
-					if sum := referenceChecksum(gre); sum != 0 {
+					if sum := testpkt.ReferenceChecksum(gre); sum != 0 {
 						t.Errorf("GRE checksum %#04x does not verify (residue %#04x)", binary.BigEndian.Uint16(gre[4:]), sum)
 					}
 					zeroed := bytes.Clone(gre)
 					zeroed[4], zeroed[5] = 0, 0
-					if want := referenceChecksum(zeroed); binary.BigEndian.Uint16(gre[4:]) != want {
+					if want := testpkt.ReferenceChecksum(zeroed); binary.BigEndian.Uint16(gre[4:]) != want {
 						t.Errorf("GRE checksum %#04x, full recompute %#04x", binary.BigEndian.Uint16(gre[4:]), want)
 					}
 				}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/xlvs/xlvs/dataplane/conntrack"
 	"github.com/xlvs/xlvs/dataplane/packet"
-	"github.com/xlvs/xlvs/dataplane/port"
 	"github.com/xlvs/xlvs/dataplane/port/memport"
 	"github.com/xlvs/xlvs/dataplane/snapshot"
 	"github.com/xlvs/xlvs/dataplane/verdict"
@@ -38,21 +37,7 @@ const (
 // vip6:80/TCP → one on 8080, all with method m (tunnel type tun for
 // tunnels).
 func newTwoArmed(t testing.TB, workers int, m snapshot.Method, tun uint8) *fixture {
-	f := &fixture{t: t}
-	var ports []port.Port
-	for i := 0; i < workers; i++ {
-		p := memport.New(1024, 2048, 2)
-		f.ports = append(f.ports, p)
-		ports = append(ports, p)
-	}
-	cfg := DefaultConfig()
-	cfg.ConnCapacity = 1 << 15
-	cfg.Seed = 1
-	eng, err := New(cfg, ports)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.eng = eng
+	f := newEngineT(t, workers, 2, nil)
 	nh := func(mac [6]byte, src netip.Addr) snapshot.NextHop {
 		return snapshot.NextHop{Valid: true, Link: linkServer, SrcMAC: dirSMAC, DstMAC: mac, MTU: 1500, Src: src.As16()}
 	}

@@ -1,8 +1,3 @@
-// Package verdict defines what the per-packet path decides for a frame:
-// a [Verdict] and, for drops, one [DropReason]. The hot path never returns
-// errors; it counts one reason per dropped packet.
-//
-// The package is a leaf: it imports nothing from the project.
 package verdict
 
 //go:generate go tool stringer -type=Verdict,DropReason -linecomment -output verdict_string.go

@@ -1,5 +1,3 @@
-// Package affinity pins the calling OS thread to a CPU. It wraps
-// golang.org/x/sys/unix so that dataplane packages need not import it.
 package affinity
 
 import "golang.org/x/sys/unix"

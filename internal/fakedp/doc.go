@@ -1,9 +1,11 @@
 // Package fakedp implements a fake dataplane for control-plane tests: a
 // [Plane] answers what ctrl/model reads from the engine — per-slot
-// counters (model.Stats: DestStats, ServiceStats) and the connection
-// listing (model.ConnLister: ListConns) — from counters and connections
-// the test injects, and records the snapshots the model publishes so that
-// a test can name a real server by its address instead of its slot.
+// counters (model.Stats: DestStats, ServiceStats), rates (model.Rates:
+// ServiceRates, DestRates) and the connection listing (model.ConnLister:
+// ListConns) — from counters, rates and connections the test injects, and
+// records the snapshots the model publishes so that a test can name a
+// service (by address or firewall mark) and a real server by address
+// instead of by slot.
 //
 // Counters behave as the workers' do: [Plane.Add] counts traffic for a
 // real server and for its service at once, so a service keeps its totals

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"sync"
 
 	"github.com/xlvs/xlvs/ctrl/api"
@@ -20,11 +21,16 @@ type Plane struct {
 	svcs    map[uint32]engine.ServiceStats
 	conns   []engine.ConnInfo
 	connErr error
+	// Rates by slot, when the test sets them (rates.go).
+	svcRates, destRates map[uint32]api.Stats
+	// local are the director's own addresses (local.go).
+	local map[netip.Addr]bool
 }
 
 // New returns a plane with every counter at zero and no connections.
 func New() *Plane {
-	return &Plane{dests: map[uint32]engine.DestStats{}, svcs: map[uint32]engine.ServiceStats{}}
+	return &Plane{dests: map[uint32]engine.DestStats{}, svcs: map[uint32]engine.ServiceStats{},
+		svcRates: map[uint32]api.Stats{}, destRates: map[uint32]api.Stats{}}
 }
 
 // Publish records s as the dataplane's configuration; pass it as
@@ -169,14 +175,25 @@ func (p *Plane) DestSlot(k api.ServiceKey, rs netip.AddrPort) (uint32, error) {
 	return 0, fmt.Errorf("fakedp: service %s has no real server %s in the published snapshot", keyString(k), rs)
 }
 
+// serviceLocked finds service k in the snapshot: a firewall-mark service
+// by its mark and family (k.Addr's), an address service by protocol,
+// address and port.
 func (p *Plane) serviceLocked(k api.ServiceKey) *snapshot.Service {
 	if p.snap == nil {
 		return nil
 	}
-	a := k.Addr.Unmap().As16()
+	a := k.Addr.Unmap()
+	family := uint8(6)
+	if a.Is4() {
+		family = 4
+	}
 	for i := range p.snap.Services {
 		s := &p.snap.Services[i]
-		if s.Family != 0 && uint16(s.Proto) == k.Protocol && s.Addr == a && s.Port == k.Port {
+		if s.Family == 0 || s.FWMark != k.FWMark {
+			continue
+		}
+		if k.FWMark != 0 && s.Family == family ||
+			k.FWMark == 0 && uint16(s.Proto) == k.Protocol && s.Addr == a.As16() && s.Port == k.Port {
 			return s
 		}
 	}
@@ -184,5 +201,8 @@ func (p *Plane) serviceLocked(k api.ServiceKey) *snapshot.Service {
 }
 
 func keyString(k api.ServiceKey) string {
+	if k.FWMark != 0 {
+		return "fwmark " + strconv.FormatUint(uint64(k.FWMark), 10)
+	}
 	return api.ProtoName(k.Protocol) + " " + netip.AddrPortFrom(k.Addr.Unmap(), k.Port).String()
 }

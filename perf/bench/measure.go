@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xlvs/xlvs/internal/syncbuf"
 	"github.com/xlvs/xlvs/perf/pktgen"
 )
 
@@ -121,8 +122,8 @@ type genReport struct {
 
 // startGen starts the generator: UDP to the VIP from flows flows, flat
 // out, for the warm-up, the window and a margin.
-func (b *bench) startGen(kind string, flows int, extra ...string) (*proc, *syncBuffer, error) {
-	out := &syncBuffer{}
+func (b *bench) startGen(kind string, flows int, extra ...string) (*proc, *syncbuf.Buffer, error) {
+	out := &syncbuf.Buffer{}
 	args := []string{"send", "--mode", b.genMode, "--dev", "eth0", "--proto", kind,
 		"--src", srcRange, "--sport", srcPorts, "--dst", vip.String(), "--dport", strconv.Itoa(svcPort),
 		"--flows", strconv.Itoa(flows), "--size", strconv.Itoa(b.size), "--dst-mac", b.topo.dutMAC0.String(),

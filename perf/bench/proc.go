@@ -1,50 +1,31 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/xlvs/xlvs/internal/netlab"
+	"github.com/xlvs/xlvs/internal/syncbuf"
 )
 
 // proc is a program the harness started in a namespace.
 type proc struct {
 	name string
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *syncbuf.Buffer
 	done chan struct{}
 	err  error
 }
 
-// syncBuffer collects a process's output.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // startIn starts bin with args in ns; stdout and stderr are collected
 // (stdout alone in stdout when it is not nil).
-func startIn(ns *netlab.NS, stdout *syncBuffer, bin string, args ...string) (*proc, error) {
-	p := &proc{name: bin[strings.LastIndexByte(bin, '/')+1:], out: &syncBuffer{}, done: make(chan struct{})}
+func startIn(ns *netlab.NS, stdout *syncbuf.Buffer, bin string, args ...string) (*proc, error) {
+	p := &proc{name: bin[strings.LastIndexByte(bin, '/')+1:], out: &syncbuf.Buffer{}, done: make(chan struct{})}
 	p.cmd = ns.Command(bin, args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if stdout != nil {

@@ -1,6 +1,3 @@
-// Package memport is an in-memory [port.Port] for tests and benchmarks:
-// frames are injected into its receive queue and transmitted frames are
-// captured per link, with exact frame accounting like a real UMEM.
 package memport
 
 import (

@@ -1,6 +1,3 @@
-// Package xskport implements [port.Port] on AF_XDP sockets: one socket per
-// served interface, all bound to the same queue and sharing one UMEM, so a
-// frame received on one interface is transmitted on another in place.
 package xskport
 
 import (

@@ -3,7 +3,10 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"time"
+
+	"github.com/vishvananda/netlink"
 
 	"github.com/xlvs/xlvs/perf/fwd"
 )
@@ -37,6 +40,21 @@ func (f *fwdFlags) parse(e *env, name string, args []string, withCPU bool) error
 	return parse(fs, args)
 }
 
+// links resolves --in and --out and parses --dst-mac, which is required.
+func (f *fwdFlags) links() (in, out netlink.Link, dst net.HardwareAddr, err error) {
+	dst, err = parseMAC("dst-mac", f.dstMAC)
+	if err != nil || dst == nil {
+		return nil, nil, nil, usageErr("--dst-mac is required: the MAC of the next hop out of --out")
+	}
+	if in, err = link(f.in); err != nil {
+		return nil, nil, nil, err
+	}
+	if out, err = link(f.out); err != nil {
+		return nil, nil, nil, err
+	}
+	return in, out, dst, nil
+}
+
 // wait returns when the duration is over or the process is told to stop.
 func (f *fwdFlags) wait(e *env) {
 	if f.duration > 0 {
@@ -54,15 +72,7 @@ func runForward(e *env, args []string) error {
 	if err := f.parse(e, "forward", args, true); err != nil {
 		return err
 	}
-	dst, err := parseMAC("dst-mac", f.dstMAC)
-	if err != nil || dst == nil {
-		return usageErr("--dst-mac is required: the MAC of the next hop out of --out")
-	}
-	in, err := link(f.in)
-	if err != nil {
-		return err
-	}
-	out, err := link(f.out)
+	in, out, dst, err := f.links()
 	if err != nil {
 		return err
 	}
@@ -104,15 +114,7 @@ func runReflect(e *env, args []string) error {
 	if err := f.parse(e, "reflect", args, false); err != nil {
 		return err
 	}
-	dst, err := parseMAC("dst-mac", f.dstMAC)
-	if err != nil || dst == nil {
-		return usageErr("--dst-mac is required: the MAC of the next hop out of --out")
-	}
-	in, err := link(f.in)
-	if err != nil {
-		return err
-	}
-	out, err := link(f.out)
+	in, out, dst, err := f.links()
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,7 @@
+// Package memport is an in-memory [port.Port] for tests and benchmarks:
+// frames are injected into its receive queue and transmitted frames are
+// captured per link, with exact frame accounting like a real UMEM.
+//
+// Concurrency: a Port is not safe for concurrent use, except that tests
+// may call Inject and TakeTx from the goroutine that polls the worker.
+package memport
