@@ -357,7 +357,7 @@ func (h *fuzzHarness) reply(idx, flags byte, plen int) ([]byte, int, bool) {
 			return nil, 0, false
 		}
 		tcp := header.TCP(f.L4)
-		b = b.TCP(sport, dport, flags).Seq(uint32(flags)<<20).Ack(tcp.SequenceNumber() + 1).Payload(payload)
+		b = b.TCP(sport, dport, flags).Seq(uint32(flags) << 20).Ack(tcp.SequenceNumber() + 1).Payload(payload)
 	case header.IPProtoUDP:
 		b = b.UDP(sport, dport).Payload(payload)
 	case header.IPProtoSCTP:
