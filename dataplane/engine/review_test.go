@@ -5,6 +5,8 @@ import (
 
 	"github.com/xlvs/xlvs/dataplane/conntrack"
 	"github.com/xlvs/xlvs/dataplane/packet"
+	"github.com/xlvs/xlvs/dataplane/verdict"
+	"github.com/xlvs/xlvs/internal/testpkt"
 )
 
 // Findings of the review of the per-packet code for integer underflows
@@ -65,4 +67,21 @@ func TestSyncImportKeepsStateCounts(t *testing.T) {
 	if sum, wrapped := stateTotal(&c); wrapped || sum != 0 || c.Conns != 0 {
 		t.Fatalf("after expiry: %d entries, states add up to %d (wrapped %v): %v", c.Conns, sum, wrapped, c.ConnStates)
 	}
+}
+
+// An ICMP error quoting a packet to client port 0 of a persistent service
+// has the key of the client's persistence template: it is about no
+// connection, and must not be forwarded to the template's real server
+// (the packet path refuses such keys as source-port-zero).
+func TestICMPQuotingTemplateKeyNotForwarded(t *testing.T) {
+	f := persistFixture(t, 1, 600, 0xffffffff)
+	c := client(5)
+	f.serverOf(0, syn(c, 1000, vip4), second)
+	quote := testpkt.Eth(dirMAC, clientMAC).IPv4(vip4, c).TCP(80, 0, packet.TCPAck).Bytes()[14:42]
+	f.inject(0, icmpErr(testpkt.Eth(clientMAC, dirMAC).IPv4(c, vip4), false, 3, 3, make([]byte, 4), quote))
+	f.poll(2 * second)
+	if n := len(f.sent()); n != 0 || f.drops(verdict.ICMPNoConnection) != 1 {
+		t.Fatalf("sent %d, icmp-no-connection %d; want 0 and 1", n, f.drops(verdict.ICMPNoConnection))
+	}
+	f.checkFrames()
 }
