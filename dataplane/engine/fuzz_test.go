@@ -116,7 +116,7 @@ func (h *fuzzHarness) run(t *testing.T, data []byte) {
 		worker, link := int(op>>2&1), int(op>>3&1)
 		switch op & 3 {
 		case opRaw:
-			n := int(binary.BigEndian.Uint16(in.take(2)[:]) % 1600)
+			n := (int(in.byte())<<8 | int(in.byte())) % 1600
 			frame := append([]byte(nil), in.take(n)...)
 			h.feed(t, worker, link, frame, op&opFix != 0)
 		case opReply:
