@@ -131,6 +131,9 @@ func (w *Worker) xmitFullNAT(d *port.Desc, frame []byte, m *packet.Meta, idx int
 		rk := conntrack.ReplyKey{Peer: dest.Addr, PeerPort: rport, Local: la.Addr, LocalPort: e.LPort, Proto: m.Proto}
 		var hop conntrack.Hop
 		hopFromFrame(&hop, d, frame)
+		if w.ct.ReplyLen() >= w.ct.ReplyCap() {
+			return w.dropped(verdict.ReplyTableFull)
+		}
 		if !w.ct.SetReply(idx, &rk, &hop, now) {
 			return w.dropped(verdict.ReplyTupleInUse)
 		}

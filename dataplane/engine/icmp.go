@@ -74,7 +74,7 @@ func (w *Worker) icmpIn(d *port.Desc, frame []byte, m *packet.Meta, q *quoted, s
 	}
 	key := conntrack.Key{Client: q.dst, Virtual: q.src, CPort: q.dpt, VPort: q.sport, Proto: q.proto}
 	idx, ok := w.ct.Lookup(&key, now)
-	if !ok {
+	if !ok || w.ct.At(idx).Flags&conntrack.FlagTemplate != 0 { // client port 0: a template's key
 		return w.dropped(verdict.ICMPNoConnection)
 	}
 	e := w.ct.At(idx)

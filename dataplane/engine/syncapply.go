@@ -52,6 +52,7 @@ func (w *Worker) importConn(r *syncIn, now int64) {
 	}
 	e := w.ct.At(idx)
 	e.Dest, e.Service, e.State = r.dst, r.svc, c.State
+	w.c.states[e.State].inc() // release takes it back
 	w.sx.pkts[idx] = SyncThreshold | uint32(c.State)<<24
 	w.ct.Touch(idx, now, w.syncTimeout(c, template))
 	if template {
@@ -108,6 +109,8 @@ func (w *Worker) updateImported(idx int32, c *SyncConn, template bool, now int64
 			w.countConn(e.Dest, was, -1)
 			w.countConn(e.Dest, is, +1)
 		}
+		w.c.states[e.State].dec()
+		w.c.states[c.State].inc()
 		e.State = c.State
 	}
 	w.sx.pkts[idx] = SyncThreshold | uint32(c.State)<<24
