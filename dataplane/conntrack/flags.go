@@ -10,4 +10,9 @@ const (
 	// client port 0 and, for port-0 and firewall-mark services, virtual
 	// port 0.
 	FlagTemplate uint8 = 1 << 0
+	// FlagOnePacket marks a one-packet FULLNAT connection (-o) whose
+	// datagram has left: detached from the index ([Table.Detach]), it
+	// waits only for its reply, as IPVS's IP_VS_CONN_F_ONE_PACKET
+	// connections are never hashed.
+	FlagOnePacket uint8 = 1 << 1
 )
