@@ -50,13 +50,16 @@ type method struct {
 	flag string // xlvsadm's real-server option
 	// ready is true once xlvsd forwards with it.
 	ready bool
+	// topo, when set, gives the method's extra xlvsd flags and the
+	// xlvsadm commands to run after the real servers are added.
+	topo func(proto, svc string, connMax int) (daemon []string, adm [][]string)
 }
 
 var methods = []method{
 	{name: "DR", flag: "-g", ready: true},
 	{name: "NAT", flag: "-m"},
 	{name: "TUN", flag: "-i"},
-	{name: "FULLNAT", flag: "-b"},
+	{name: "FULLNAT", flag: "-b", ready: true, topo: fullnatTopo}, // inbound only (fullnat.go)
 }
 
 // paths returns every row of the throughput table, in order.
@@ -111,9 +114,17 @@ func (b *bench) startXLVS(m method, workers, connMax int, proto string) (*direct
 	if workers > 1 {
 		cpus = append(cpus, strconv.Itoa(b.dutCPU+1))
 	}
-	p, err := startIn(b.topo.dut, nil, b.bin("xlvsd"), "--interface", "eth0", "--interface", "eth1",
+	svc := fmt.Sprintf("%v:%d", vip, svcPort)
+	args := []string{"--interface", "eth0", "--interface", "eth1",
 		"--queues", strconv.Itoa(workers), "--cpus", strings.Join(cpus, ","), "--socket", socket,
-		"--conn-max", strconv.Itoa(connMax))
+		"--conn-max", strconv.Itoa(connMax)}
+	var more [][]string
+	if m.topo != nil {
+		var extra []string
+		extra, more = m.topo(proto, svc, connMax)
+		args = append(args, extra...)
+	}
+	p, err := startIn(b.topo.dut, nil, b.bin("xlvsd"), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -122,11 +133,11 @@ func (b *bench) startXLVS(m method, workers, connMax int, proto string) (*direct
 		d.stop()
 		return nil, err
 	}
-	svc := fmt.Sprintf("%v:%d", vip, svcPort)
 	cmds := [][]string{{"-A", proto, svc, "-s", "rr"}}
 	for _, rs := range rsAddrs {
 		cmds = append(cmds, []string{"-a", proto, svc, "-r", fmt.Sprintf("%v:%d", rs, svcPort), m.flag})
 	}
+	cmds = append(cmds, more...)
 	for _, args := range cmds {
 		c := exec.Command(b.bin("xlvsadm"), args...)
 		c.Env = append(os.Environ(), "XLVS_SOCKET="+socket)
