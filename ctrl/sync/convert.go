@@ -10,17 +10,39 @@ import (
 
 // Protocols and their state counts (the kernel's pp->num_states).
 const (
-	protoTCP     = 6
-	protoUDP     = 17
-	numTCPStates = int(conntrack.StateSynAck) + 1 // IP_VS_TCP_S_LAST
-	numUDPStates = 2                              // IP_VS_UDP_S_LAST
+	protoTCP      = 6
+	protoUDP      = 17
+	protoSCTP     = 132
+	numTCPStates  = int(conntrack.StateSynAck) + 1 // IP_VS_TCP_S_LAST
+	numUDPStates  = 2                              // IP_VS_UDP_S_LAST
+	numSCTPStates = 14                             // IP_VS_SCTP_S_LAST
 )
+
+// sctpToWire returns the kernel's number of SCTP state s (IP_VS_SCTP_S_*:
+// NONE 0, INIT1 1, ..., CLOSED 13): conntrack keeps the SCTP states in the
+// kernel's order after the TCP and UDP ones, with NONE shared.
+func sctpToWire(s conntrack.State) uint16 {
+	if s == conntrack.StateNone {
+		return 0
+	}
+	return uint16(s-conntrack.StateSCTPInit1) + 1
+}
+
+// sctpFromWire is sctpToWire's inverse for n < numSCTPStates.
+func sctpFromWire(n uint16) conntrack.State {
+	if n == 0 {
+		return conntrack.StateNone
+	}
+	return conntrack.StateSCTPInit1 + conntrack.State(n-1)
+}
 
 // toWire converts a connection the dataplane queued into a message entry,
 // with the flags the kernel's connection would carry: the forwarding
 // method (with NOOUTPUT for every method but NAT), INACTIVE unless the
-// state counts as active, TEMPLATE. It fails for what the protocol cannot
-// carry: a FULLNAT connection, a real server of the other family.
+// state counts as active, TEMPLATE; TCP and SCTP states by the kernel's
+// numbers. It fails for what the protocol cannot carry: a FULLNAT
+// connection (no local address and port in the format; the engine does
+// not queue them), a real server of the other family.
 func toWire(e *engine.SyncConn, c *Conn) bool {
 	var fwd uint32
 	switch e.Method {
@@ -47,6 +69,11 @@ func toWire(e *engine.SyncConn, c *Conn) bool {
 		if !e.State.Active() {
 			c.Flags |= FlagInactive
 		}
+	case e.Proto == protoSCTP:
+		c.State = sctpToWire(e.State)
+		if !e.State.Active() {
+			c.Flags |= FlagInactive
+		}
 	default:
 		c.Flags |= FlagInactive // UDP: state 0, IP_VS_UDP_S_NORMAL
 	}
@@ -68,7 +95,7 @@ func addrOf(a [16]byte, fam uint8) netip.Addr {
 
 // Reasons a received entry is not handed to the dataplane.
 const (
-	skipProto   = "unsupported-protocol" // not TCP or UDP (or a template)
+	skipProto   = "unsupported-protocol" // not TCP, UDP or SCTP (or a template)
 	skipState   = "bad-state"            // state number out of the protocol's range
 	skipPE      = "persistence-engine"   // persistence engine data: no such engine here
 	skipOneShot = "one-packet"           // one-packet connection
@@ -113,6 +140,11 @@ func fromWire(c *Conn, e *engine.SyncConn) string {
 			return skipState
 		}
 		e.State = conntrack.StateUDP
+	case c.Protocol == protoSCTP:
+		if int(c.State) >= numSCTPStates {
+			return skipState
+		}
+		e.State = sctpFromWire(c.State)
 	default:
 		return skipProto
 	}

@@ -65,7 +65,7 @@ func TestWireConversion(t *testing.T) {
 	}{
 		{func(c *Conn) { c.State = 11 }, skipState},
 		{func(c *Conn) { c.Protocol, c.State = 17, 2 }, skipState},
-		{func(c *Conn) { c.Protocol = 132 }, skipProto},
+		{func(c *Conn) { c.Protocol = 50 }, skipProto}, // ESP
 		{func(c *Conn) { c.PEData, c.PEName = []byte("x"), "sip" }, skipPE},
 		{func(c *Conn) { c.Flags = FlagOnePacket }, skipOneShot},
 		{func(c *Conn) { c.Flags, c.State = FlagTemplate, 1 }, ""}, // template state forced to 0

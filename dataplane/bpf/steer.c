@@ -7,8 +7,8 @@
 //     for the traffic the userspace director must handle: packets to a
 //     virtual service, irregular packets to a VIP (so that userspace counts
 //     and drops them with a precise reason), NAT replies, and ICMP errors
-//     that quote a packet of a service (sent to a VIP) or a packet to a NAT
-//     real server;
+//     that quote a packet of a service (sent to a VIP), a packet to a NAT
+//     real server or a packet a FULLNAT local address sent;
 //   - XDP_PASS for everything else, so the kernel keeps doing ARP/ND,
 //     routing, ssh, health checks and routing protocols. Replies from a NAT
 //     real server to one of the director's own addresses (`own_addrs`)
@@ -213,9 +213,11 @@ struct {
 
 // FULLNAT local addresses (LIPs). A TCP or UDP packet to a local address
 // whose destination port is in the local port range is a reply from a
-// real server to a FULLNAT connection; an irregular packet to one is
-// steered too, so that userspace drops and counts it. Other packets to a
-// local address (ICMP, ports outside the range) go to the kernel.
+// real server to a FULLNAT connection, and an ICMP error to one quoting
+// TCP or UDP from a port in the range concerns a FULLNAT connection; an
+// irregular packet to one is steered too, so that userspace drops and
+// counts it. Other packets to a local address (echo requests and other
+// ICMP, ports outside the range) go to the kernel.
 
 // struct laddr_range is the value of `local_addrs`: the local port range,
 // inclusive, in host byte order, and the address's family (enum family),
@@ -459,6 +461,16 @@ static __always_inline int steer_local_addr(struct xdp_md *ctx, struct packet *p
 		return -1;
 	if (p->irregular)
 		return redirect(ctx, REASON_STEER_IRREGULAR);
+	// An ICMP error about a packet the local address sent (LIP:lport →
+	// RIP:rport, from the real server or a router towards it) goes to
+	// the connection's client.
+	if (p->icmp_error) {
+		port = bpf_ntohs(p->inner_sport);
+		if ((p->inner_proto == IPPROTO_TCP || p->inner_proto == IPPROTO_UDP) &&
+		    port >= r->min_port && port <= r->max_port)
+			return redirect(ctx, REASON_STEER_ICMP_ERROR);
+		return -1;
+	}
 	if (p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP)
 		return -1;
 	port = bpf_ntohs(p->dport);

@@ -10,6 +10,11 @@ const (
 	// client port 0 and, for port-0 and firewall-mark services, virtual
 	// port 0.
 	FlagTemplate uint8 = 1 << 0
+	// FlagOnePacket marks a one-packet FULLNAT connection (-o) whose
+	// datagram has left: detached from the index ([Table.Detach]), it
+	// waits only for its reply, as IPVS's IP_VS_CONN_F_ONE_PACKET
+	// connections are never hashed.
+	FlagOnePacket uint8 = 1 << 1
 	// FlagPEData marks a template keyed by a persistence engine (--pe
 	// sip): its key's virtual address is a hash of the engine's data, and
 	// the engine keeps the data and the real virtual address beside the

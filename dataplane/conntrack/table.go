@@ -315,12 +315,13 @@ func (t *Table) removeEntry(p uint32) {
 }
 
 // slotOf returns the index slot that names pool entry p with key k. It
-// is always found while the table is consistent; the bound only keeps a
+// is not found for a detached entry (detach.go): the search stops at the
+// end of the key's run, the first empty slot; the bound only keeps a
 // corrupted table from looping.
 func (t *Table) slotOf(k *Key, p uint32) (uint32, bool) {
 	want := uint64(tagOf(t.hash.sum(k)))<<32 | uint64(p)
 	i := uint32(want>>32) >> t.shift
-	for n := uint32(0); n <= t.mask; n++ {
+	for n := uint32(0); n <= t.mask && t.slots[i] != 0; n++ {
 		if t.slots[i] == want {
 			return i, true
 		}

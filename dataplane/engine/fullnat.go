@@ -20,7 +20,8 @@ import (
 // without a lookup, and both directions live on that worker. The port is
 // held in the entry (Entry.LAddr, Entry.LPort) and given back whenever the
 // entry leaves the table (release: the expiry sweep, a reclaim on a full
-// table; releaseOnePacket). Templates never hold one.
+// table; releaseOnePacket, or for -o after the reply: onepacket.go).
+// Templates never hold one.
 
 // fnState is a worker's FULLNAT state.
 type fnState struct {
@@ -277,5 +278,6 @@ func (w *Worker) processFullNATReply(d *port.Desc, frame []byte, m *packet.Meta,
 	copy(frame[0:6], hop.DstMAC[:])
 	copy(frame[6:12], hop.SrcMAC[:])
 	d.Link = hop.Link
+	w.answered(idx, e) // a one-packet connection's reply (onepacket.go)
 	return 0, verdict.Tx
 }

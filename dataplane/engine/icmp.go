@@ -44,7 +44,9 @@ func isForwardedError(m *packet.Meta) bool {
 // client's side and goes to the connection's real server, translated for
 // NAT (ip_vs_in_icmp); one that quotes a packet to a NAT real server
 // (client → RIP:rport) came from the real server's side and goes to the
-// client, translated back (ip_vs_out_icmp). Other ICMP messages reach
+// client, translated back (ip_vs_out_icmp). Errors about FULLNAT
+// connections take both ways too (fullnaticmp.go); those from the real
+// server's side are addressed to a local address. Other ICMP messages reach
 // userspace only by mistake (echo requests to a VIP stay with the
 // kernel) and are dropped, counted.
 func (w *Worker) processICMP(d *port.Desc, frame []byte, m *packet.Meta, now int64, handedOff bool) (int, verdict.Verdict) {
@@ -54,6 +56,9 @@ func (w *Worker) processICMP(d *port.Desc, frame []byte, m *packet.Meta, now int
 	var q quoted
 	if !parseQuoted(frame, m, &q) {
 		return w.dropped(verdict.ICMPBadQuote)
+	}
+	if w.snap.LookupLocalAddr(&m.Dst) != nil {
+		return w.icmpOutFullNAT(d, frame, m, &q, now, handedOff) // fullnaticmp.go
 	}
 	if svc := w.snap.Lookup(q.proto, &q.src, q.sport); svc != nil {
 		return w.icmpIn(d, frame, m, &q, svc, now, handedOff)
@@ -85,6 +90,9 @@ func (w *Worker) icmpIn(d *port.Desc, frame []byte, m *packet.Meta, q *quoted, s
 	dc := &w.dest[e.Dest]
 	dc.inPkts.inc()
 	dc.inBytes.add(uint64(m.IPLen))
+	if e.LPort != 0 {
+		return w.icmpInFullNAT(d, frame, m, q, idx, dest) // fullnaticmp.go
+	}
 	switch dest.Method {
 	case snapshot.MethodRoute:
 		return w.xmitDR(d, frame, dest)

@@ -195,6 +195,9 @@ func (w *Worker) release(e *conntrack.Entry, now int64) {
 		return
 	}
 	w.countConn(e.Dest, e.State.Active(), -1)
+	if e.Flags&conntrack.FlagOnePacket != 0 {
+		return // never linked to a template (onepacket.go)
+	}
 	if int(e.Service) < len(w.snap.Services) && w.snap.Services[e.Service].Flags&snapshot.SvcPersistent != 0 {
 		w.uncontrol(&w.snap.Services[e.Service], e, now)
 	}
@@ -224,11 +227,15 @@ func (w *Worker) uncontrol(svc *snapshot.Service, e *conntrack.Entry, now int64)
 // releaseOnePacket removes the connection created for a one-packet
 // scheduled datagram (-o) once the datagram has been forwarded: IPVS
 // frees such a connection right after it is used, so every datagram is
-// scheduled.
-func (w *Worker) releaseOnePacket(now int64) {
+// scheduled. A FULLNAT one that sent its datagram waits for its reply
+// instead (onepacket.go).
+func (w *Worker) releaseOnePacket(now int64, sent bool) {
 	idx := w.ops
 	w.ops = -1
 	e := w.ct.At(idx)
+	if e.LPort != 0 && w.awaitReply(idx, e, now, sent) {
+		return
+	}
 	if e.LPort != 0 {
 		w.releasePort(e) // FULLNAT (fullnat.go)
 	}

@@ -16,8 +16,10 @@ import (
 // connection in ESTABLISHED, FIN_WAIT, CLOSE, CLOSE_WAIT or TIME_WAIT is
 // sent when its count of inbound packets p satisfies p % 50 == 3 (the 3rd,
 // 53rd, 103rd... packet), and at once when it enters one of those states
-// other than ESTABLISHED; a UDP connection when p % 50 == 3. One-packet
-// connections are never sent. A connection controlled by a persistence
+// other than ESTABLISHED; an SCTP connection likewise in ESTABLISHED,
+// SHUTDOWN_SENT, SHUTDOWN_RECEIVED, SHUTDOWN_ACK_SENT or CLOSED; a UDP
+// connection when p % 50 == 3. One-packet connections are never sent,
+// nor are FULLNAT ones (the wire format has no local address). A connection controlled by a persistence
 // template is sent with its template (the template first, so that a
 // backup can link the connection to it). The worker copies a fixed-size
 // [SyncConn] into its own SPSC ring; a full ring drops the record and
@@ -134,6 +136,9 @@ func (w *Worker) syncPacket(idx int32, e *conntrack.Entry, dest *snapshot.Dest) 
 	if svc.Flags&snapshot.SvcOnePacket != 0 && e.Key.Proto == protoUDP {
 		return // one-packet connections are never synced
 	}
+	if e.LPort != 0 {
+		return // FULLNAT: the wire format has no local address and port
+	}
 	if !w.syncNeeded(idx, e, v) {
 		return
 	}
@@ -152,14 +157,11 @@ func (w *Worker) syncPacket(idx int32, e *conntrack.Entry, dest *snapshot.Dest) 
 // When the connection is due it records its state as sent.
 func (w *Worker) syncNeeded(idx int32, e *conntrack.Entry, v uint32) bool {
 	pkts, old := v&syncPktsMask, conntrack.State(v>>24)
-	if e.Key.Proto == protoTCP {
-		switch e.State {
-		case conntrack.StateEstablished, conntrack.StateFinWait, conntrack.StateClose,
-			conntrack.StateCloseWait, conntrack.StateTimeWait:
-		default:
+	if e.Key.Proto == protoTCP || e.Key.Proto == protoSCTP {
+		if !syncedState(e.State) {
 			return false
 		}
-		if e.State != old && e.State != conntrack.StateEstablished {
+		if e.State != old && e.State != conntrack.StateEstablished && e.State != conntrack.StateSCTPEstablished {
 			w.sx.pkts[idx] = pkts | uint32(e.State)<<24
 			return true
 		}
@@ -169,6 +171,21 @@ func (w *Worker) syncNeeded(idx int32, e *conntrack.Entry, v uint32) bool {
 	}
 	w.sx.pkts[idx] = pkts | uint32(e.State)<<24
 	return true
+}
+
+// syncedState reports whether a TCP or SCTP connection in state s is
+// synced (ip_vs_sync_conn_needed): TCP in ESTABLISHED, FIN_WAIT, CLOSE,
+// CLOSE_WAIT or TIME_WAIT; SCTP in ESTABLISHED, SHUTDOWN_SENT,
+// SHUTDOWN_RECEIVED, SHUTDOWN_ACK_SENT or CLOSED.
+func syncedState(s conntrack.State) bool {
+	switch s {
+	case conntrack.StateEstablished, conntrack.StateFinWait, conntrack.StateClose,
+		conntrack.StateCloseWait, conntrack.StateTimeWait,
+		conntrack.StateSCTPEstablished, conntrack.StateSCTPShutdownSent, conntrack.StateSCTPShutdownReceived,
+		conntrack.StateSCTPShutdownAckSent, conntrack.StateSCTPClosed:
+		return true
+	}
+	return false
 }
 
 // pushSync copies entry e of service svc, bound to dest, into the export

@@ -105,6 +105,10 @@ func (e *Engine) importSync(c *SyncConn) ImportResult {
 		if c.State != conntrack.StateUDP {
 			return ImportBadState
 		}
+	case c.Proto == protoSCTP:
+		if !c.State.IsSCTP() {
+			return ImportBadState
+		}
 	default:
 		return ImportBadState
 	}

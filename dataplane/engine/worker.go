@@ -176,7 +176,7 @@ func (w *Worker) handle(d *port.Desc, now int64, handedOff bool) {
 	}
 	to, v := w.process(d, now, handedOff)
 	if w.ops >= 0 {
-		w.releaseOnePacket(now)
+		w.releaseOnePacket(now, v == verdict.Tx)
 	}
 	switch v {
 	case verdict.Tx:

@@ -51,6 +51,9 @@ type method struct {
 	args []string
 	// skip, when not empty, is why the method is not measured.
 	skip string
+	// topo, when set, gives the method's extra xlvsd flags and the
+	// xlvsadm commands to run after the real servers are added.
+	topo func(proto, svc string, connMax int) (daemon []string, adm [][]string)
 }
 
 // gueTunPort is the GUE port of the GUE tunnel rows.
@@ -61,7 +64,7 @@ var methods = []method{
 	{name: "NAT", args: []string{"-m"}},
 	{name: "TUN IPIP", args: []string{"-i"}},
 	{name: "TUN GUE", args: []string{"-i", "--tun-type", "gue", "--tun-port", strconv.Itoa(gueTunPort)}},
-	{name: "FULLNAT", args: []string{"-b"}, skip: "FULLNAT forwarding is not merged yet (branch fullnat2)"},
+	{name: "FULLNAT", args: []string{"-b"}, topo: fullnatTopo}, // inbound only (fullnat.go)
 }
 
 // methodNamed returns the method called name (case-insensitive).
@@ -143,6 +146,13 @@ func (b *bench) startXLVS(m method, workers, connMax int, proto string) (*direct
 	if b.profileDir != "" {
 		args = append(args, "--pprof", pprofAddr)
 	}
+	svc := fmt.Sprintf("%v:%d", vip, svcPort)
+	var more [][]string
+	if m.topo != nil {
+		var extra []string
+		extra, more = m.topo(proto, svc, connMax)
+		args = append(args, extra...)
+	}
 	p, err := startIn(b.topo.dut, nil, b.bin("xlvsd"), args...)
 	if err != nil {
 		return nil, err
@@ -152,11 +162,11 @@ func (b *bench) startXLVS(m method, workers, connMax int, proto string) (*direct
 		d.stop()
 		return nil, err
 	}
-	svc := fmt.Sprintf("%v:%d", vip, svcPort)
 	cmds := [][]string{{"-A", proto, svc, "-s", "rr"}}
 	for _, rs := range rsAddrs {
 		cmds = append(cmds, append([]string{"-a", proto, svc, "-r", fmt.Sprintf("%v:%d", rs, svcPort)}, m.args...))
 	}
+	cmds = append(cmds, more...)
 	for _, args := range cmds {
 		c := exec.Command(b.bin("xlvsadm"), args...)
 		c.Env = append(os.Environ(), "XLVS_SOCKET="+socket)
