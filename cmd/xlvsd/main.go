@@ -4,7 +4,7 @@
 //
 //	xlvsd --interface eth0 [--interface eth1] [--socket PATH] [--queues N] [--cpus 0,1] [--mark RULE]...
 //	      [--rules FILE [--save-rules]] [--metrics-addr HOST:PORT] [--keepalived-conf FILE] [--local-dev NAME]
-//	      [--fullnat-ports MIN-MAX]
+//	      [--fullnat-ports MIN-MAX] [--conn-reuse-mode N] [--expire-nodest-conn]
 //
 // SIGTERM or SIGINT detaches XDP, stops the workers, removes the socket and
 // exits 0. The XDP program is attached through a bpf_link owned by the
@@ -43,6 +43,7 @@ type options struct {
 	marks      []api.MarkRule // --mark (marks.go)
 	fnat       fullnatOptions // --fullnat-ports (fullnat.go)
 	localDev   string         // --local-dev (local.go)
+	reuse      reuseOptions   // --conn-reuse-mode, --expire-nodest-conn (reuse.go)
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -60,6 +61,7 @@ func parseFlags(args []string) (*options, error) {
 	o.rulesOptions.addFlags(fs)
 	o.metricsOptions.addFlags(fs)
 	o.fnat.addFlags(fs)
+	o.reuse.addFlags(fs)
 	fs.StringVar(&o.keepalived, "keepalived-conf", "", "run the virtual servers and health checks of this keepalived.conf (SIGHUP reloads it)")
 	fs.StringVar(&o.localDev, "local-dev", defaultLocalDev, "TAP device that delivers packets of local-node real servers to this host's stack (\"\": none)")
 	var marks []string
@@ -80,7 +82,7 @@ func parseFlags(args []string) (*options, error) {
 	if len(o.interfaces) == 0 {
 		return nil, fmt.Errorf("at least one --interface is required")
 	}
-	if err := errors.Join(o.rulesOptions.check(), o.metricsOptions.check(), o.fnat.check()); err != nil {
+	if err := errors.Join(o.rulesOptions.check(), o.metricsOptions.check(), o.fnat.check(), o.reuse.check()); err != nil {
 		return nil, err
 	}
 	if o.queues < 0 || o.queues > 64 {
