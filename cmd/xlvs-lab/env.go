@@ -196,8 +196,15 @@ func (e *env) xlvsRSDown(ctx context.Context) error {
 // at once: xlvs-rs up returns when its IPv6 VIPs can be bound, netlab
 // when the topology's can.
 func (e *env) serve(rs []*netlab.NS, tcp, udp func(i int) []string) error {
+	return e.serveWith(labtraffic.Serve, rs, tcp, udp)
+}
+
+// serveWith is [env.serve] with the servers start makes ([labtraffic.Serve]
+// or [labtraffic.ServeProxy]).
+func (e *env) serveWith(start func(ns *netlab.NS, name string, tcp, udp []string) (*labtraffic.Server, error),
+	rs []*netlab.NS, tcp, udp func(i int) []string) error {
 	for i, ns := range rs {
-		s, err := labtraffic.Serve(ns, fmt.Sprintf("rs%d", i+1), tcp(i), udp(i))
+		s, err := start(ns, fmt.Sprintf("rs%d", i+1), tcp(i), udp(i))
 		if err != nil {
 			return fmt.Errorf("%w: %v", errStep, err)
 		}
