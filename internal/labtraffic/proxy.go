@@ -79,6 +79,14 @@ func readProxyV2(r io.Reader) (ProxyHeader, error) {
 	if _, err := io.ReadFull(r, hdr); err != nil {
 		return ProxyHeader{}, fmt.Errorf("%w: %v", ErrProxyHeader, err)
 	}
+	if [12]byte(hdr[:12]) != proxySig || hdr[12]&0xf0 != 0x20 {
+		// Not a header: say so now rather than wait for a length that is text.
+		_, _, err := ParseProxyV2(hdr)
+		if err == nil {
+			err = fmt.Errorf("%w: version/command %#x", ErrProxyHeader, hdr[12])
+		}
+		return ProxyHeader{}, err
+	}
 	hdr = append(hdr, make([]byte, binary.BigEndian.Uint16(hdr[14:]))...)
 	if _, err := io.ReadFull(r, hdr[16:]); err != nil {
 		return ProxyHeader{}, fmt.Errorf("%w: %v", ErrProxyHeader, err)

@@ -125,6 +125,7 @@ func TestServeProxyLearnsTheClient(t *testing.T) {
 	}
 	_ = bad.SetDeadline(time.Now().Add(5 * time.Second))
 	bad.Write([]byte("no header here, just bytes"))
+	bad.(*net.TCPConn).CloseWrite()
 	if got, _ := io.ReadAll(bad); len(got) != 0 {
 		t.Errorf("a connection without header got %q", got)
 	}
