@@ -22,6 +22,10 @@
 //	          server; rr spreads the clients; PersistConn shows the templates
 //	fwmark    xlvsd --mark rules put ports 80 and 8080 (53 and 5353) under one
 //	          mark: one -f service balances both ports as one
+//	fullnat   FULLNAT (-b) with two local addresses per family (-P); real servers
+//	          with no route to the client; xlvsadm -G
+//	fullnat-proxy  FULLNAT with --proxy-protocol v2; PROXY-aware real servers
+//	          learn the client's address from the header
 //
 // Each scenario checks what a user would: every round-trip answered with
 // an exact echo; the connections xlvsadm counted per real server split as
@@ -30,13 +34,14 @@
 // what the director scheduled to it and what the client saw answered by
 // it; and the scenario's own point (replies through the director, the
 // tunnel in the listing and in the decapsulator's counters, stickiness,
-// one service for two ports). FULLNAT joins when the engine forwards it
-// (see the marked place in scenario.go).
+// one service for two ports, FULLNAT's local addresses as the only sources
+// the real servers see, the client's address in the PROXY header).
 //
 // Topologies come from internal/labtraffic: [labtraffic.NewDR] (one LAN),
 // [labtraffic.NewNAT] (two-armed, the director as the real servers'
-// gateway) and [labtraffic.NewTUN] (tunnels in on one side, direct return
-// on the other). Commands are printed as a shell transcript ("rs1# xlvs-rs
+// gateway), [labtraffic.NewTUN] (tunnels in on one side, direct return
+// on the other) and [labtraffic.NewFullNAT] (two-armed, the real servers
+// without a route beyond their LAN). Commands are printed as a shell transcript ("rs1# xlvs-rs
 // up ...", "director# xlvsadm -A ..."); xlvsd and xlvsadm find each other
 // through XLVS_SOCKET in a temporary directory. xlvsd's log is shown when
 // a scenario fails (always with -v).

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/xlvs/xlvs/internal/labtraffic"
@@ -193,30 +192,26 @@ func (e *env) xlvsRSDown(ctx context.Context) error {
 }
 
 // serve starts a traffic server named rs<i+1> in each real server on the
-// addresses tcp(i) and udp(i); teardown stops them. An address just put
-// on lo (xlvs-rs up) may not be usable for a moment — an IPv6 address is
-// tentative until the kernel's address work has run — so binding is
-// retried for up to addrWait while it is not available.
+// addresses tcp(i) and udp(i); teardown stops them. Addresses are usable
+// at once: xlvs-rs up returns when its IPv6 VIPs can be bound, netlab
+// when the topology's can.
 func (e *env) serve(rs []*netlab.NS, tcp, udp func(i int) []string) error {
+	return e.serveWith(labtraffic.Serve, rs, tcp, udp)
+}
+
+// serveWith is [env.serve] with the servers start makes ([labtraffic.Serve]
+// or [labtraffic.ServeProxy]).
+func (e *env) serveWith(start func(ns *netlab.NS, name string, tcp, udp []string) (*labtraffic.Server, error),
+	rs []*netlab.NS, tcp, udp func(i int) []string) error {
 	for i, ns := range rs {
-		deadline := time.Now().Add(addrWait)
-		for {
-			s, err := labtraffic.Serve(ns, fmt.Sprintf("rs%d", i+1), tcp(i), udp(i))
-			if err == nil {
-				e.servers = append(e.servers, s)
-				break
-			}
-			if !errors.Is(err, syscall.EADDRNOTAVAIL) || time.Now().After(deadline) {
-				return fmt.Errorf("%w: %v", errStep, err)
-			}
-			time.Sleep(10 * time.Millisecond)
+		s, err := start(ns, fmt.Sprintf("rs%d", i+1), tcp(i), udp(i))
+		if err != nil {
+			return fmt.Errorf("%w: %v", errStep, err)
 		}
+		e.servers = append(e.servers, s)
 	}
 	return nil
 }
-
-// addrWait bounds how long [env.serve] waits for its addresses.
-const addrWait = 5 * time.Second
 
 // plan returns the scenario's traffic plan to the given targets with the
 // command line's amounts.

@@ -67,6 +67,9 @@ func TestScenariosWithTheRealBinaries(t *testing.T) {
 		"tun-gre":  {"Tunnel  gre:+c ", "decap-gre"},
 		"persist":  {"TCP  198.18.0.100:80 rr persistent 120", "PersistConn rs1=2 rs2=2"},
 		"fwmark":   {"--mark 'tcp 198.18.0.100/32 80,8080 1'", "FWM  1 IPv6 rr", "FWM  1 IPv6 counts the connections to both ports"},
+		"fullnat": {"director# xlvsadm -P -u '[fd00:18::100]:53' -z fd00:18:1::201 -F eth1", "  -> [fd00:18:1::12]:8080         FullNat 1 ",
+			"director# xlvsadm -G", "                     198.18.1.201         0 ", "the real servers have no route to the client"},
+		"fullnat-proxy": {"TCP  [fd00:18::100]:80 rr proxy-protocol v2", "told 198.18.0.2=", "the PROXY v2 headers named the client"},
 	}
 	if len(shows) != len(scenarios) {
 		t.Fatalf("the test covers %d scenarios, the lab has %d", len(shows), len(scenarios))

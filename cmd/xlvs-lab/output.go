@@ -159,7 +159,7 @@ func printSummary(w io.Writer, rs []result) {
 		case !r.passed():
 			status = fmt.Sprintf("FAIL: %d of %d checks", r.failedChecks(), len(r.checks))
 		}
-		fmt.Fprintf(w, "  %-9s %5.1fs  %s\n", r.name, r.duration.Seconds(), status)
+		fmt.Fprintf(w, "  %-13s %5.1fs  %s\n", r.name, r.duration.Seconds(), status)
 	}
 }
 

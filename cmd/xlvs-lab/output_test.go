@@ -240,9 +240,9 @@ func TestResultsSummaryAndFinalLine(t *testing.T) {
 	var b bytes.Buffer
 	printSummary(&b, []result{pass, failCheck, failStep})
 	want := "\nsummary:\n" +
-		"  dr          1.5s  PASS\n" +
-		"  nat         1.0s  FAIL: 1 of 2 checks\n" +
-		"  tun-gue     1.0s  FAIL: rs1: xlvs-rs up: exit status 1\n"
+		"  dr              1.5s  PASS\n" +
+		"  nat             1.0s  FAIL: 1 of 2 checks\n" +
+		"  tun-gue         1.0s  FAIL: rs1: xlvs-rs up: exit status 1\n"
 	if b.String() != want {
 		t.Errorf("summary:\n%s\nwant:\n%s", b.String(), want)
 	}

@@ -48,23 +48,14 @@ var scenarios = []scenario{
 		name: "fwmark", title: "Firewall marks (xlvsd --mark, -f): ports 80 and 8080 balanced as one service",
 		realServerTool: true, run: runFWMark,
 	},
-	// ----------------------------------------------------------------
-	// FULLNAT GOES HERE, when the engine forwards it (until then packets
-	// to -b real servers are dropped as unsupported-method, and a
-	// scenario would fail: `make lab` must stay green). Add
-	//
-	//	{name: "fullnat", title: "FULLNAT (-b) with local addresses (-P): ...", run: runFULLNAT},
-	//
-	// with runFULLNAT in scenario_fullnat.go, shaped like runNAT: the
-	// two-armed labtraffic.NewNAT topology and e.serve on the real
-	// servers' own addresses; xlvsd --interface eth0 --interface eth1;
-	// e.configure with services and -b real servers, then
-	// e.admAll for the local addresses (-P -t VIP:80 -z LIP -F eth1);
-	// e.traffic, e.report (round-trips, split, tallies) and the FULLNAT
-	// point: e.g. the real servers saw LIP, not the client, as the
-	// source, and `xlvsadm -G` lists the local addresses. Then add the
-	// row to lab_test.go's shows map and to the README's lab table.
-	// ----------------------------------------------------------------
+	{
+		name: "fullnat", title: "FULLNAT (-b) with two local addresses per family (-P): real servers with no route to the client",
+		run: runFullNAT,
+	},
+	{
+		name: "fullnat-proxy", title: "FULLNAT with --proxy-protocol v2: real servers learn the client's address from the PROXY header",
+		run: runFullNATProxy,
+	},
 }
 
 // selectScenarios returns the scenarios named (all of them, in order, when
@@ -95,6 +86,6 @@ func selectScenarios(names []string) ([]scenario, error) {
 // listScenarios prints the scenarios, one per line: name and title.
 func listScenarios(w io.Writer) {
 	for _, s := range scenarios {
-		fmt.Fprintf(w, "%-9s %s\n", s.name, s.title)
+		fmt.Fprintf(w, "%-13s %s\n", s.name, s.title)
 	}
 }

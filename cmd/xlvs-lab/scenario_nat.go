@@ -35,12 +35,7 @@ func runNAT(e *env) error {
 	e.printf("topology: client %s %s -- director eth0 (VIPs %s %s) | director eth1 %s %s -- real servers %s... (gateway: the director), listening on :%d/tcp and :%d/udp only\n\n",
 		labtraffic.ClientAddr4, labtraffic.ClientAddr6, labtraffic.VIP4, labtraffic.VIP6,
 		labtraffic.DirectorSrvAddr4, labtraffic.DirectorSrvAddr6, labtraffic.NATRSAddr4(0), labtraffic.NATTCPPort, labtraffic.NATUDPPort)
-	own := func(port uint16) func(int) []string {
-		return func(i int) []string {
-			return []string{netip.AddrPortFrom(labtraffic.NATRSAddr4(i), port).String(), netip.AddrPortFrom(labtraffic.NATRSAddr6(i), port).String()}
-		}
-	}
-	if err := e.serve(nat.RS, own(labtraffic.NATTCPPort), own(labtraffic.NATUDPPort)); err != nil {
+	if err := e.serve(nat.RS, natOwn(labtraffic.NATTCPPort), natOwn(labtraffic.NATUDPPort)); err != nil {
 		return err
 	}
 	if err := e.startDirector(nat.Director, "--interface", "eth0", "--interface", "eth1"); err != nil {
@@ -58,6 +53,21 @@ func runNAT(e *env) error {
 	if err != nil {
 		return err
 	}
+	e.checkOutPkts(vs, stats)
+	return nil
+}
+
+// natOwn returns a server-address function for [env.serve]: real server
+// i's own addresses behind the director (NAT, FULLNAT) on port.
+func natOwn(port uint16) func(int) []string {
+	return func(i int) []string {
+		return []string{netip.AddrPortFrom(labtraffic.NATRSAddr4(i), port).String(), netip.AddrPortFrom(labtraffic.NATRSAddr6(i), port).String()}
+	}
+}
+
+// checkOutPkts records that every real server's replies passed the
+// director (OutPkts of -L -n --stats), as with NAT and FULLNAT they must.
+func (e *env) checkOutPkts(vs []virtual, stats []listRow) {
 	var missing []string
 	var replies int64
 	for _, v := range vs {
@@ -74,5 +84,4 @@ func runNAT(e *env) error {
 		text += "; none from " + strings.Join(missing, ", ")
 	}
 	e.check(len(missing) == 0, "%s", text)
-	return nil
 }

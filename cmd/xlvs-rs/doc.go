@@ -7,7 +7,9 @@
 //	xlvs-rs down [--state FILE]
 //	xlvs-rs status [--state FILE]
 //
-// up puts every VIP on lo (IPv4 /32, IPv6 /128) and sets
+// up puts every VIP on lo (IPv4 /32, IPv6 /128; IPv6 ones without
+// duplicate address detection, and returns once they can be bound and
+// receive: not tentative, local route in place, at most 5 s) and sets
 // net.ipv4.conf.{all,DEV}.arp_ignore=1 and arp_announce=2, so the host
 // accepts packets to the VIPs without answering ARP for them. DEV is --dev
 // or, by default, the interface of the default route. In TUN mode it also

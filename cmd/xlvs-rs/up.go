@@ -297,6 +297,12 @@ func applyAddresses(vips []netip.Addr, s *state, j *journal) error {
 			s.Addresses = append(s.Addresses, addrChange{Dev: vipDev, CIDR: p.String()})
 		}
 	}
+	// up returns when the VIPs can be bound and receive (addr.go).
+	for _, v := range vips {
+		if err := waitUsable(vipDev, hostPrefix(v)); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -106,6 +106,9 @@ func start(o *options, log *slog.Logger) (d *daemon, err error) {
 	if d.eng, err = engine.New(cfg, ports); err != nil {
 		return nil, err
 	}
+	if err := d.eng.SetConnReuse(o.reuse.config()); err != nil {
+		return nil, err
+	}
 	if err := d.startLocal(o.localDev, queues); err != nil {
 		return nil, err
 	}

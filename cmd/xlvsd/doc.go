@@ -4,7 +4,7 @@
 //
 //	xlvsd --interface eth0 [--interface eth1] [--socket PATH] [--queues N] [--cpus 0,1] [--mark RULE]...
 //	      [--rules FILE [--save-rules]] [--metrics-addr HOST:PORT] [--keepalived-conf FILE] [--local-dev NAME]
-//	      [--fullnat-ports MIN-MAX] [--pprof HOST:PORT]
+//	      [--fullnat-ports MIN-MAX] [--conn-reuse-mode N] [--expire-nodest-conn] [--pprof HOST:PORT]
 //
 // SIGTERM or SIGINT detaches XDP, stops the workers, removes the socket and
 // exits 0. The XDP program is attached through a bpf_link owned by the

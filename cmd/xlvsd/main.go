@@ -32,6 +32,7 @@ type options struct {
 	marks      []api.MarkRule // --mark (marks.go)
 	fnat       fullnatOptions // --fullnat-ports (fullnat.go)
 	localDev   string         // --local-dev (local.go)
+	reuse      reuseOptions   // --conn-reuse-mode, --expire-nodest-conn (reuse.go)
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -50,6 +51,7 @@ func parseFlags(args []string) (*options, error) {
 	o.metricsOptions.addFlags(fs)
 	o.fnat.addFlags(fs)
 	o.pprofOptions.addFlags(fs)
+	o.reuse.addFlags(fs)
 	fs.StringVar(&o.keepalived, "keepalived-conf", "", "run the virtual servers and health checks of this keepalived.conf (SIGHUP reloads it)")
 	fs.StringVar(&o.localDev, "local-dev", defaultLocalDev, "TAP device that delivers packets of local-node real servers to this host's stack (\"\": none)")
 	var marks []string
@@ -70,7 +72,7 @@ func parseFlags(args []string) (*options, error) {
 	if len(o.interfaces) == 0 {
 		return nil, fmt.Errorf("at least one --interface is required")
 	}
-	if err := errors.Join(o.rulesOptions.check(), o.metricsOptions.check(), o.fnat.check(), o.pprofOptions.check()); err != nil {
+	if err := errors.Join(o.rulesOptions.check(), o.metricsOptions.check(), o.fnat.check(), o.pprofOptions.check(), o.reuse.check()); err != nil {
 		return nil, err
 	}
 	if o.queues < 0 || o.queues > 64 {

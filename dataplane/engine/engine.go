@@ -66,6 +66,8 @@ type Engine struct {
 	running atomic.Bool
 	listMu  sync.Mutex // one connection listing at a time (mailbox.go)
 	sync    engineSync // connection synchronisation (sync.go)
+
+	reuse atomic.Uint32 // conn_reuse_mode, expire_nodest_conn (reuse.go)
 }
 
 // ErrNoPorts is returned by New without ports.
@@ -80,6 +82,7 @@ func New(cfg Config, ports []port.Port) (*Engine, error) {
 		return nil, fmt.Errorf("invalid connection capacity %d", cfg.ConnCapacity)
 	}
 	e := &Engine{cfg: cfg}
+	e.reuse.Store(DefaultConnReuse().pack())
 	n := len(ports)
 	rings := make([][]*handoff.Ring, n) // rings[from][to]
 	for from := range rings {
@@ -101,6 +104,7 @@ func New(cfg Config, ports []port.Port) (*Engine, error) {
 			return nil, err
 		}
 		w.initSync(&e.sync.master)
+		w.reuse = &e.reuse
 		for j := 0; j < n; j++ {
 			w.out[j] = rings[i][j]
 			w.in[j] = rings[j][i]

@@ -47,6 +47,9 @@ func (w *Worker) process(d *port.Desc, now int64, handedOff bool) (int, verdict.
 		// Client port 0 to a persistent service: the key is its template's.
 		return w.dropped(verdict.SrcPortZero)
 	}
+	if ok && !w.keepConn(idx, &m, now) { // conn_reuse_mode, expire_nodest_conn (reuse.go)
+		ok = false
+	}
 	if !ok {
 		var r verdict.DropReason
 		if idx, r = w.newConn(svc, &key, &m, now); r != verdict.None {
@@ -56,7 +59,7 @@ func (w *Worker) process(d *port.Desc, now int64, handedOff bool) (int, verdict.
 	e := w.ct.At(idx)
 	dest := &w.snap.Dests[e.Dest]
 	if !dest.Available {
-		// expire_nodest_conn=0: drop silently, leave the timer running.
+		// expire_nodest_conn=0 (keepConn): drop silently, leave the timer running.
 		return w.dropped(verdict.DestUnavailable)
 	}
 	w.track(idx, e, &m, dest.Method, now)

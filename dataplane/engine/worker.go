@@ -72,6 +72,8 @@ type Worker struct {
 
 	fn fnState // FULLNAT ports and client address state (fullnat.go)
 
+	reuse *atomic.Uint32 // conn_reuse_mode, expire_nodest_conn (reuse.go)
+
 	c    workerCounters
 	stop atomic.Bool
 	mailbox

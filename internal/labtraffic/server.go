@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,7 +16,9 @@ import (
 // Server is a named traffic server listening on TCP and UDP addresses in
 // one namespace.
 type Server struct {
-	name string
+	name  string
+	proxy bool    // PROXY v2 in front of each connection and datagram (proxy.go)
+	log   peerLog // sources and PROXY clients heard from (peers.go)
 
 	tcpConns     atomic.Int64
 	tcpBytesIn   atomic.Int64
@@ -52,10 +55,15 @@ func (s Stats) String() string {
 // udpAddrs ("198.18.0.100:80", "[fd00:18::100]:80"). name must not contain
 // a newline. Close stops it.
 func Serve(ns *netlab.NS, name string, tcpAddrs, udpAddrs []string) (*Server, error) {
+	return serve(ns, name, tcpAddrs, udpAddrs, false)
+}
+
+// serve is [Serve], or [ServeProxy] with proxy.
+func serve(ns *netlab.NS, name string, tcpAddrs, udpAddrs []string, proxy bool) (*Server, error) {
 	if name == "" || len(name) > 64 || containsNewline(name) {
 		return nil, fmt.Errorf("labtraffic: invalid server name %q", name)
 	}
-	s := &Server{name: name, conns: map[net.Conn]struct{}{}}
+	s := &Server{name: name, proxy: proxy, conns: map[net.Conn]struct{}{}}
 	for _, a := range tcpAddrs {
 		ln, err := ns.ListenTCP(a)
 		if err != nil {
@@ -171,6 +179,17 @@ func (s *Server) serveTCP(c *net.TCPConn) {
 		c.Close()
 	}()
 	_ = c.SetDeadline(time.Now().Add(connTimeout))
+	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
+		s.log.peer(ap.Addr())
+	}
+	if s.proxy {
+		h, err := readProxyV2(c)
+		if err != nil {
+			s.log.proxyError()
+			return
+		}
+		s.log.client(h.Src.Addr())
+	}
 	n, err := io.WriteString(c, s.name+"\n")
 	s.tcpBytesOut.Add(int64(n))
 	if err != nil {
@@ -210,6 +229,16 @@ func (s *Server) udpLoop(c *net.UDPConn) {
 				continue
 			}
 			return // closed
+		}
+		s.log.peer(from.Addr())
+		if s.proxy {
+			h, hl, err := ParseProxyV2(buf[prefix : prefix+n])
+			if err != nil {
+				s.log.proxyError()
+				continue
+			}
+			s.log.client(h.Src.Addr())
+			n = copy(buf[prefix:], buf[prefix+hl:prefix+n])
 		}
 		s.udpDatagrams.Add(1)
 		s.udpBytesIn.Add(int64(n))
