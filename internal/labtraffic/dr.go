@@ -132,7 +132,7 @@ func NewDR(lab *netlab.Lab, o DROptions) (*DR, error) {
 	if err := lab.Bridge(d.LAN, "br0", ports...); err != nil {
 		return nil, err
 	}
-	if err := addAddrs(d.Director, "eth0", VIP4.String()+"/32", VIP6.String()+"/128"); err != nil {
+	if err := addVIPs(d.Director, "eth0"); err != nil {
 		return nil, err
 	}
 	for _, rs := range d.RS {
@@ -165,6 +165,17 @@ func setupRealServer(rs *netlab.NS) error {
 func addAddrs(ns *netlab.NS, dev string, cidrs ...string) error {
 	for _, c := range cidrs {
 		if err := ns.AddAddr(dev, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addVIPs puts both VIPs on the director's dev as a director carries
+// them: never the source of its own traffic ([netlab.NS.AddVIP]).
+func addVIPs(ns *netlab.NS, dev string) error {
+	for _, c := range []string{VIP4.String() + "/32", VIP6.String() + "/128"} {
+		if err := ns.AddVIP(dev, c); err != nil {
 			return err
 		}
 	}

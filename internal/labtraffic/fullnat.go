@@ -67,8 +67,10 @@ func NewFullNAT(lab *netlab.Lab, o NATOptions) (*FullNAT, error) {
 	if err := addAddrs(n.Client, "eth0", ClientAddr4.String()+"/24", ClientAddr6.String()+"/64"); err != nil {
 		return nil, err
 	}
-	if err := addAddrs(n.Director, "eth0", DirectorAddr4.String()+"/24", DirectorAddr6.String()+"/64",
-		VIP4.String()+"/32", VIP6.String()+"/128"); err != nil {
+	if err := addAddrs(n.Director, "eth0", DirectorAddr4.String()+"/24", DirectorAddr6.String()+"/64"); err != nil {
+		return nil, err
+	}
+	if err := addVIPs(n.Director, "eth0"); err != nil {
 		return nil, err
 	}
 	if err := lab.Veth(n.Director, "eth1", n.LAN, "to-director", link); err != nil {

@@ -71,8 +71,10 @@ func NewTUN(lab *netlab.Lab, o TUNOptions) (*TUN, error) {
 	if err := lab.Veth(n.Director, "eth0", n.LAN, "to-director", dlink); err != nil {
 		return nil, err
 	}
-	if err := addAddrs(n.Director, "eth0", DirectorAddr4.String()+"/24", DirectorAddr6.String()+"/64",
-		VIP4.String()+"/32", VIP6.String()+"/128"); err != nil {
+	if err := addAddrs(n.Director, "eth0", DirectorAddr4.String()+"/24", DirectorAddr6.String()+"/64"); err != nil {
+		return nil, err
+	}
+	if err := addVIPs(n.Director, "eth0"); err != nil {
 		return nil, err
 	}
 	if err := lab.Veth(n.Director, "eth1", n.LAN, "to-dsrv", dlink); err != nil {

@@ -3,6 +3,7 @@ package netlab
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -217,4 +218,39 @@ func (ns *NS) do(fn func() error) error {
 		return fn()
 	}
 	return ns.Do(fn)
+}
+
+// AddVIP adds a virtual service address (cidr) to dev as a director
+// carries it: an IPv6 one is deprecated (preferred lifetime 0, valid
+// forever), so the kernel never picks it as the source of the director's
+// own traffic — health checks and pings to real servers that hold the same
+// VIP on their loopback would otherwise be answered to themselves. Operators
+// do the same with `ip -6 addr add VIP/128 dev eth0 preferred_lft 0`. An
+// IPv4 VIP is added as [NS.AddAddr] adds it: a /32 beside the interface's
+// primary address is never the preferred source of its subnet's route.
+func (ns *NS) AddVIP(dev, cidr string) error {
+	addr, err := netlink.ParseAddr(cidr)
+	if err != nil {
+		return fmt.Errorf("%w %q: %v", ErrBadAddress, cidr, err)
+	}
+	if addr.IP.To4() != nil {
+		return ns.AddAddr(dev, cidr)
+	}
+	link, err := ns.Link(dev)
+	if err != nil {
+		return err
+	}
+	addr.Flags |= unix.IFA_F_NODAD
+	addr.ValidLft = math.MaxUint32 // INFINITY_LIFE_TIME
+	addr.PreferedLft = 0
+	h, _ := ns.nl()
+	if err := h.AddrAdd(link, addr); err != nil {
+		return fmt.Errorf("netlab: add VIP %s to %s in %s: %w", cidr, dev, nsName(ns), err)
+	}
+	if link.Attrs().Flags&net.FlagUp != 0 {
+		if err := waitLocalRoute(h, addr.IP, 5*time.Second); err != nil {
+			return fmt.Errorf("netlab: VIP %s on %s in %s: %w", cidr, dev, nsName(ns), err)
+		}
+	}
+	return nil
 }
