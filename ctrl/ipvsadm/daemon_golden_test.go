@@ -27,16 +27,14 @@ import (
 // (model.Config's Stats, Rates and Conns hooks), by the slots the model
 // published.
 //
-// The scenarios use features that xlvs' model refuses today; those
-// refusals are matched against missingFeatures, and the cases that depend
-// on a refused command are skipped naming the feature. Any other refusal
-// fails the test. Remove an entry once its branch has landed.
+// A scenario command that xlvs' model refused would be matched against
+// missingFeatures, and the cases that depend on it skipped naming the
+// feature; any other refusal fails the test. xlvs has every feature the
+// goldens use, so the map is empty: a refusal now fails the test.
 
-// missingFeatures maps xlvs' refusal messages to the feature and where it
-// is being built.
-var missingFeatures = map[string]string{
-	"one-packet scheduling is not supported by xlvs yet": "one-packet scheduling -o (no branch yet)",
-}
+// missingFeatures maps refusal messages of features xlvs lacks to their
+// names. Empty: every golden case runs.
+var missingFeatures = map[string]string{}
 
 // daemonPath is one xlvsd control plane on a temporary socket.
 type daemonPath struct {

@@ -86,7 +86,7 @@ func (ps *parser) globalDefs(cfg *Config, n *node) error {
 			}
 			cfg.Flush = true
 		case "lvs_sync_daemon":
-			ps.warn(c, "lvs_sync_daemon: connection synchronisation is not supported by xlvs yet, ignored")
+			ps.warn(c, "lvs_sync_daemon follows a VRRP instance's state, and xlvs runs no VRRP: start the sync daemon with xlvsadm --start-daemon master|backup; ignored")
 		default:
 			ps.warn(c, "global_defs: %s does not concern xlvs, ignored", c.keyword())
 		}

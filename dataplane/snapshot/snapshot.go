@@ -10,8 +10,8 @@ import (
 // Method is a real server's forwarding method.
 type Method uint8
 
-// Forwarding methods. Route, Masq and Tunnel are forwarded by the
-// dataplane; FullNAT is refused by the control plane until its issue lands.
+// Forwarding methods, each forwarded by the dataplane (engine/dr.go,
+// nat.go, tun.go, fullnat.go, local.go).
 const (
 	MethodRoute   Method = iota // direct routing: rewrite MACs only
 	MethodMasq                  // NAT
