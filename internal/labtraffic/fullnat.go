@@ -1,7 +1,6 @@
 package labtraffic
 
 import (
-	"fmt"
 	"net/netip"
 
 	"github.com/xlvs/xlvs/internal/netlab"
@@ -41,64 +40,11 @@ type FullNAT struct {
 // MTU (as [NATOptions]). On error, part of it may exist; the lab's Close
 // removes it.
 func NewFullNAT(lab *netlab.Lab, o NATOptions) (*FullNAT, error) {
-	if o.RealServers <= 0 {
-		o.RealServers = 2
-	}
-	if o.RealServers > 8 {
-		return nil, ErrTooManyRS
-	}
-	if o.Queues <= 0 {
-		o.Queues = 1
-	}
-	n := &FullNAT{}
-	var err error
-	for _, h := range []struct {
-		ns   **netlab.NS
-		name string
-	}{{&n.LAN, "lan"}, {&n.Client, "client"}, {&n.Director, "director"}} {
-		if *h.ns, err = lab.AddNS(h.name); err != nil {
-			return nil, err
-		}
-	}
-	link := netlab.LinkOptions{MTU: o.MTU, Queues: o.Queues, TxChecksumOff: true}
-	if err := lab.Veth(n.Client, "eth0", n.Director, "eth0", link); err != nil {
+	n, err := newTwoArmed(lab, o, false)
+	if err != nil {
 		return nil, err
 	}
-	if err := addAddrs(n.Client, "eth0", ClientAddr4.String()+"/24", ClientAddr6.String()+"/64"); err != nil {
-		return nil, err
-	}
-	if err := addAddrs(n.Director, "eth0", DirectorAddr4.String()+"/24", DirectorAddr6.String()+"/64"); err != nil {
-		return nil, err
-	}
-	if err := addVIPs(n.Director, "eth0"); err != nil {
-		return nil, err
-	}
-	if err := lab.Veth(n.Director, "eth1", n.LAN, "to-director", link); err != nil {
-		return nil, err
-	}
-	if err := addAddrs(n.Director, "eth1", DirectorSrvAddr4.String()+"/24", DirectorSrvAddr6.String()+"/64",
-		LocalAddr4.String()+"/32", LocalAddr4b.String()+"/32", LocalAddr6.String()+"/128"); err != nil {
-		return nil, err
-	}
-	ports := []string{"to-director"}
-	n.RS = make([]*netlab.NS, o.RealServers)
-	for i := range n.RS {
-		name := fmt.Sprintf("rs%d", i+1)
-		if n.RS[i], err = lab.AddNS(name); err != nil {
-			return nil, err
-		}
-		if err := lab.Veth(n.RS[i], "eth0", n.LAN, "to-"+name, netlab.LinkOptions{MTU: o.MTU, TxChecksumOff: true}); err != nil {
-			return nil, err
-		}
-		ports = append(ports, "to-"+name)
-		if err := addAddrs(n.RS[i], "eth0", NATRSAddr4(i).String()+"/24", NATRSAddr6(i).String()+"/64"); err != nil {
-			return nil, err
-		}
-	}
-	if err := lab.Bridge(n.LAN, "br0", ports...); err != nil {
-		return nil, err
-	}
-	return n, nil
+	return &FullNAT{LAN: n.LAN, Client: n.Client, Director: n.Director, RS: n.RS}, nil
 }
 
 // ServeRealServers starts the echo [Server]s "rs1", ... on the real

@@ -71,6 +71,14 @@ type NAT struct {
 // NewNAT builds the topology in lab. On error, part of it may exist; the
 // lab's Close removes it.
 func NewNAT(lab *netlab.Lab, o NATOptions) (*NAT, error) {
+	return newTwoArmed(lab, o, true)
+}
+
+// newTwoArmed builds the two-armed shape of [NewNAT] and [NewFullNAT]:
+// with gateway, the real servers route everything through the director
+// (NAT); without, they have no route beyond their own net and the
+// director's server side holds the FULLNAT local addresses.
+func newTwoArmed(lab *netlab.Lab, o NATOptions, gateway bool) (*NAT, error) {
 	if o.RealServers <= 0 {
 		o.RealServers = 2
 	}
@@ -106,7 +114,11 @@ func NewNAT(lab *netlab.Lab, o NATOptions) (*NAT, error) {
 	if err := lab.Veth(n.Director, "eth1", n.LAN, "to-director", link); err != nil {
 		return nil, err
 	}
-	if err := addAddrs(n.Director, "eth1", DirectorSrvAddr4.String()+"/24", DirectorSrvAddr6.String()+"/64"); err != nil {
+	srv := []string{DirectorSrvAddr4.String() + "/24", DirectorSrvAddr6.String() + "/64"}
+	if !gateway {
+		srv = append(srv, LocalAddr4.String()+"/32", LocalAddr4b.String()+"/32", LocalAddr6.String()+"/128")
+	}
+	if err := addAddrs(n.Director, "eth1", srv...); err != nil {
 		return nil, err
 	}
 	ports := []string{"to-director"}
@@ -123,6 +135,9 @@ func NewNAT(lab *netlab.Lab, o NATOptions) (*NAT, error) {
 		ports = append(ports, "to-"+name)
 		if err := addAddrs(rs, "eth0", NATRSAddr4(i).String()+"/24", NATRSAddr6(i).String()+"/64"); err != nil {
 			return nil, err
+		}
+		if !gateway {
+			continue
 		}
 		if err := rs.AddRoute("default", DirectorSrvAddr4.String()); err != nil {
 			return nil, err
