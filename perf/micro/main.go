@@ -112,7 +112,7 @@ func compare(prev, file string) (string, []byte, error) {
 
 // resultName matches the files the collector writes: <date>-micro.txt or,
 // for a second run that day, <date>-<hhmm>-micro.txt. Other *-micro.txt
-// files (a feature's own benchmarks, e.g. 2026-11-22-fullnat-micro.txt)
+// files (a feature's own benchmarks, e.g. 2026-11-21-fullnat-micro.txt)
 // are not runs of the whole collection and are never compared with.
 var resultName = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}(-\d{4})?-micro\.txt$`)
 

@@ -13,7 +13,7 @@ import (
 func TestPrevious(t *testing.T) {
 	dir := t.TempDir()
 	for _, name := range []string{"2026-11-20-micro.txt", "2026-11-21-micro.txt", "2026-11-21-1530-micro.txt",
-		"2026-11-22-fullnat-micro.txt", "2026-11-21-micro-vs-2026-11-20.txt", "2026-11-21-bench.md", "2026-11-23-micro.txt"} {
+		"2026-11-21-fullnat-micro.txt", "2026-11-21-micro-vs-2026-11-20.txt", "2026-11-21-bench.md", "2026-11-23-micro.txt"} {
 		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o644); err != nil {
 			t.Fatal(err)
 		}
