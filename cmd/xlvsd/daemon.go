@@ -103,6 +103,7 @@ func start(o *options, log *slog.Logger) (d *daemon, err error) {
 	cfg.ReplyCapacity = o.natConnMax
 	cfg.CPUs = o.cpus
 	cfg.FullNATMinPort, cfg.FullNATMaxPort = o.fnat.minPort, o.fnat.maxPort
+	o.busyPoll.apply(&cfg)
 	if d.eng, err = engine.New(cfg, ports); err != nil {
 		return nil, err
 	}
@@ -192,6 +193,7 @@ func (d *daemon) counters() map[string]uint64 {
 	}
 	d.fullnatCounters(out)
 	d.syncCounters(out)
+	d.xskCounters(out) // xskstats.go
 	if x, err := d.steer.Counters(); err == nil {
 		for k, v := range x {
 			out["xdp-"+k] = v

@@ -33,6 +33,7 @@ type options struct {
 	fnat       fullnatOptions // --fullnat-ports (fullnat.go)
 	localDev   string         // --local-dev (local.go)
 	reuse      reuseOptions   // --conn-reuse-mode, --expire-nodest-conn (reuse.go)
+	busyPoll   busyOptions    // --busy-poll-us (busypoll.go)
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -52,6 +53,7 @@ func parseFlags(args []string) (*options, error) {
 	o.fnat.addFlags(fs)
 	o.pprofOptions.addFlags(fs)
 	o.reuse.addFlags(fs)
+	o.busyPoll.addFlags(fs)
 	fs.StringVar(&o.keepalived, "keepalived-conf", "", "run the virtual servers and health checks of this keepalived.conf (SIGHUP reloads it)")
 	fs.StringVar(&o.localDev, "local-dev", defaultLocalDev, "TAP device that delivers packets of local-node real servers to this host's stack (\"\": none)")
 	var marks []string
@@ -72,7 +74,7 @@ func parseFlags(args []string) (*options, error) {
 	if len(o.interfaces) == 0 {
 		return nil, fmt.Errorf("at least one --interface is required")
 	}
-	if err := errors.Join(o.rulesOptions.check(), o.metricsOptions.check(), o.fnat.check(), o.pprofOptions.check(), o.reuse.check()); err != nil {
+	if err := errors.Join(o.rulesOptions.check(), o.metricsOptions.check(), o.fnat.check(), o.pprofOptions.check(), o.reuse.check(), o.busyPoll.check()); err != nil {
 		return nil, err
 	}
 	if o.queues < 0 || o.queues > 64 {

@@ -119,7 +119,8 @@ type WorkerCounters struct {
 // Counters answers GET /api/v1/counters.
 type Counters struct {
 	// Totals are the counters xlvsadm reads (get-counters): worker totals,
-	// "drop-<reason>" and the XDP program's "xdp-<reason>".
+	// "drop-<reason>", the XDP program's "xdp-<reason>" and the kernel's
+	// AF_XDP socket statistics "xsk-<name>".
 	Totals  map[string]uint64 `json:"totals"`
 	Workers []WorkerCounters  `json:"workers"`
 }

@@ -33,6 +33,10 @@ type Config struct {
 	// (0: fullnat.DefaultMinPort, DefaultMaxPort); every worker must get
 	// at least one port of the range.
 	FullNATMinPort, FullNATMaxPort uint16
+	// BusyPoll is how long a worker keeps polling after its last frame
+	// before it may sleep in Port.Wait: 0 means DefaultBusyPoll,
+	// negative none (idle.go).
+	BusyPoll time.Duration
 }
 
 // DefaultReplyDivisor sets the default reply capacity: a quarter of the

@@ -25,7 +25,8 @@ const (
 )
 
 // idleSpins is how many empty batches a worker polls before it sleeps in
-// Port.Wait, and idleWaitMs how long it sleeps there.
+// Port.Wait (and at least Config.BusyPoll after its last frame: idle.go),
+// and idleWaitMs how long it sleeps there.
 const (
 	idleSpins  = 256
 	idleWaitMs = 1
@@ -68,6 +69,8 @@ type Worker struct {
 	ops       int32         // one-packet connection to release after its datagram, or -1
 	hd        port.Desc
 	idle      int
+	lastBusy  int64  // time of the last batch with frames (idle.go)
+	busyPoll  int64  // Config.BusyPoll resolved, nanoseconds
 	ipID      uint16 // IPv4 ID of the packets the worker builds (tun.go, icmperr.go)
 
 	fn fnState // FULLNAT ports and client address state (fullnat.go)
@@ -96,6 +99,7 @@ func newWorker(id, n int, p port.Port, cfg Config, snap *atomic.Pointer[snapshot
 		out:        make([]*handoff.Ring, n),
 		dirty:      make([]bool, n),
 		ops:        -1,
+		busyPoll:   cfg.busyPollNanos(),
 	}
 	w.links = make([]persistLink, w.ct.Cap())
 	for i := range w.destIdx {
@@ -110,12 +114,14 @@ func (w *Worker) ID() int { return w.id }
 func (w *Worker) run(epoch time.Time) {
 	for !w.stop.Load() {
 		// Monotonic: a wall-clock step must not expire every connection.
-		if w.Poll(int64(time.Since(epoch))) > 0 {
+		now := int64(time.Since(epoch))
+		if w.Poll(now) > 0 {
 			w.idle = 0
+			w.lastBusy = now
 			continue
 		}
 		w.idle++
-		if w.idle >= idleSpins {
+		if w.mayWait(now) { // idle.go
 			w.port.Wait(idleWaitMs)
 		}
 	}

@@ -201,7 +201,9 @@ func deltas(a, b map[string]uint64) map[string]uint64 {
 // ("xdp-steer-*") but the workers did not receive (the kernel's copy into
 // a full RX ring, or no free frame in the fill ring); and
 // "not-forwarded": what the path received ("rx-packets") but did not
-// deliver.
+// deliver. The kernel's socket counters say why frames were not received:
+// "xsk-rx-ring-full" (the worker did not keep up) or "xsk-rx-dropped" (no
+// free frame on the fill ring).
 func drops(a, b map[string]uint64, delivered uint64) map[string]uint64 {
 	if b == nil {
 		return nil
@@ -209,7 +211,7 @@ func drops(a, b map[string]uint64, delivered uint64) map[string]uint64 {
 	d := map[string]uint64{}
 	var steered uint64
 	for k, v := range b {
-		if (strings.HasPrefix(k, "drop-") || k == "xdp-pass-no-xsk") && v > a[k] {
+		if (strings.HasPrefix(k, "drop-") || k == "xdp-pass-no-xsk" || k == "xsk-rx-ring-full" || k == "xsk-rx-dropped") && v > a[k] {
 			d[k] = v - a[k]
 		}
 		if strings.HasPrefix(k, "xdp-steer-") && v > a[k] {

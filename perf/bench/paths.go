@@ -61,7 +61,7 @@ const gueTunPort = 6080
 
 var methods = []method{
 	{name: "DR", args: []string{"-g"}},
-	{name: "NAT", args: []string{"-m"}},
+	{name: "NAT", args: []string{"-m"}, topo: natTopo}, // reply records for every connection (nat.go)
 	{name: "TUN IPIP", args: []string{"-i"}},
 	{name: "TUN GUE", args: []string{"-i", "--tun-type", "gue", "--tun-port", strconv.Itoa(gueTunPort)}},
 	{name: "FULLNAT", args: []string{"-b"}, topo: fullnatTopo}, // inbound only (fullnat.go)

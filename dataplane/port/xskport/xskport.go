@@ -220,3 +220,23 @@ func (p *Port) Close() error {
 	errs = append(errs, p.umem.Close())
 	return errors.Join(errs...)
 }
+
+// Statistics returns the kernel's counters (XDP_STATISTICS) summed over
+// the port's sockets. Unlike the rest of Port it may be called from any
+// goroutine while the worker runs: it only reads the sockets' counters.
+func (p *Port) Statistics() (xsk.Statistics, error) {
+	var sum xsk.Statistics
+	for _, s := range p.socks {
+		st, err := s.Statistics()
+		if err != nil {
+			return sum, err
+		}
+		sum.RXDropped += st.RXDropped
+		sum.RXInvalidDescs += st.RXInvalidDescs
+		sum.TXInvalidDescs += st.TXInvalidDescs
+		sum.RXRingFull += st.RXRingFull
+		sum.RXFillRingEmptyDescs += st.RXFillRingEmptyDescs
+		sum.TXRingEmptyDescs += st.TXRingEmptyDescs
+	}
+	return sum, nil
+}
