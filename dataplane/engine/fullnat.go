@@ -127,19 +127,8 @@ func (w *Worker) xmitFullNAT(d *port.Desc, frame []byte, m *packet.Meta, idx int
 	if rport == 0 {
 		rport = m.DstPort
 	}
-	rec := w.ct.ReplyOf(idx)
-	if rec == nil {
-		rk := conntrack.ReplyKey{Peer: dest.Addr, PeerPort: rport, Local: la.Addr, LocalPort: e.LPort, Proto: m.Proto}
-		var hop conntrack.Hop
-		hopFromFrame(&hop, d, frame)
-		if w.ct.ReplyLen() >= w.ct.ReplyCap() {
-			return w.dropped(verdict.ReplyTableFull)
-		}
-		if !w.ct.SetReply(idx, &rk, &hop, now) {
-			return w.dropped(verdict.ReplyTupleInUse)
-		}
-	} else if rec.Hop.Link != d.Link || [6]byte(frame[6:12]) != rec.Hop.DstMAC || [6]byte(frame[0:6]) != rec.Hop.SrcMAC {
-		hopFromFrame(&rec.Hop, d, frame)
+	if r := w.bindReply(idx, &dest.Addr, rport, &la.Addr, e.LPort, m.Proto, d, frame, now); r != verdict.None {
+		return w.dropped(r)
 	}
 	n := int(d.Len)
 	if svc.FullNAT.ClientAddr != snapshot.ClientAddrNone {

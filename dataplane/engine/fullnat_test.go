@@ -43,6 +43,7 @@ func newFullNAT(t testing.TB, workers int, minPort, maxPort uint16, mode snapsho
 	}
 	cfg := DefaultConfig()
 	cfg.ConnCapacity = 1 << 12
+	cfg.ReplyCapacity = cfg.ConnCapacity // every FULLNAT connection holds a reply record
 	cfg.Seed = 1
 	cfg.FullNATMinPort, cfg.FullNATMaxPort = minPort, maxPort
 	eng, err := New(cfg, ports)

@@ -26,25 +26,40 @@ func (w *Worker) xmitNAT(d *port.Desc, frame []byte, m *packet.Meta, idx int32, 
 	if rport == 0 {
 		rport = m.DstPort
 	}
-	rec := w.ct.ReplyOf(idx)
-	if rec == nil {
-		rk := conntrack.ReplyKey{Peer: dest.Addr, PeerPort: rport, Local: m.Src, LocalPort: m.SrcPort, Proto: m.Proto}
-		var hop conntrack.Hop
-		hopFromFrame(&hop, d, frame)
-		if w.ct.ReplyLen() >= w.ct.ReplyCap() {
-			return w.dropped(verdict.ReplyTableFull)
-		}
-		if !w.ct.SetReply(idx, &rk, &hop, now) {
-			return w.dropped(verdict.ReplyTupleInUse)
-		}
-	} else if rec.Hop.Link != d.Link || [6]byte(frame[6:12]) != rec.Hop.DstMAC || [6]byte(frame[0:6]) != rec.Hop.SrcMAC {
-		hopFromFrame(&rec.Hop, d, frame)
+	if r := w.bindReply(idx, &dest.Addr, rport, &m.Src, m.SrcPort, m.Proto, d, frame, now); r != verdict.None {
+		return w.dropped(r)
 	}
 	rewriteDst(frame, m, &dest.Addr, rport)
 	copy(frame[0:6], nh.DstMAC[:])
 	copy(frame[6:12], nh.SrcMAC[:])
 	d.Link = nh.Link
 	return 0, verdict.Tx
+}
+
+// bindReply gives connection idx, on its first packet, the reply key
+// peer:peerPort → local:localPort (NAT: the client's endpoint; FULLNAT: the
+// local address and port) and, on every packet, refreshes the hop back to
+// the sender of frame. It returns why the connection cannot be bound: the
+// reply pool is full, or another connection holds the reply tuple.
+func (w *Worker) bindReply(idx int32, peer *[16]byte, peerPort uint16, local *[16]byte, localPort uint16, proto uint8,
+	d *port.Desc, frame []byte, now int64) verdict.DropReason {
+	rec := w.ct.ReplyOf(idx)
+	if rec != nil {
+		if rec.Hop.Link != d.Link || [6]byte(frame[6:12]) != rec.Hop.DstMAC || [6]byte(frame[0:6]) != rec.Hop.SrcMAC {
+			hopFromFrame(&rec.Hop, d, frame)
+		}
+		return verdict.None
+	}
+	if w.ct.ReplyLen() >= w.ct.ReplyCap() {
+		return verdict.ReplyTableFull
+	}
+	rk := conntrack.ReplyKey{Peer: *peer, PeerPort: peerPort, Local: *local, LocalPort: localPort, Proto: proto}
+	var hop conntrack.Hop
+	hopFromFrame(&hop, d, frame)
+	if !w.ct.SetReply(idx, &rk, &hop, now) {
+		return verdict.ReplyTupleInUse
+	}
+	return verdict.None
 }
 
 // hopFromFrame records how to answer the sender of frame: back by its link,
