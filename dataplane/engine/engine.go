@@ -35,7 +35,7 @@ type Config struct {
 	FullNATMinPort, FullNATMaxPort uint16
 	// BusyPoll is how long a worker keeps polling after its last frame
 	// before it may sleep in Port.Wait: 0 means DefaultBusyPoll,
-	// negative none (idle.go).
+	// negative none (port.Idle).
 	BusyPoll time.Duration
 }
 

@@ -24,13 +24,9 @@ const (
 	expireMinBudget = 16
 )
 
-// idleSpins is how many empty batches a worker polls before it sleeps in
-// Port.Wait (and at least Config.BusyPoll after its last frame: idle.go),
-// and idleWaitMs how long it sleeps there.
-const (
-	idleSpins  = 256
-	idleWaitMs = 1
-)
+// idleWaitMs is how long an idle worker sleeps in Port.Wait, once its
+// idle policy (port.Idle: Config.BusyPoll) lets it.
+const idleWaitMs = 1
 
 // Worker serves one queue. Not safe for concurrent use: its goroutine owns
 // it; other goroutines only read its counters.
@@ -68,10 +64,8 @@ type Worker struct {
 	tmplGen   uint32        // generation of the last template created
 	ops       int32         // one-packet connection to release after its datagram, or -1
 	hd        port.Desc
-	idle      int
-	lastBusy  int64  // time of the last batch with frames (idle.go)
-	busyPoll  int64  // Config.BusyPoll resolved, nanoseconds
-	ipID      uint16 // IPv4 ID of the packets the worker builds (tun.go, icmperr.go)
+	idle      port.Idle // when run may sleep (Config.BusyPoll)
+	ipID      uint16    // IPv4 ID of the packets the worker builds (tun.go, icmperr.go)
 
 	fn fnState // FULLNAT ports and client address state (fullnat.go)
 
@@ -99,7 +93,7 @@ func newWorker(id, n int, p port.Port, cfg Config, snap *atomic.Pointer[snapshot
 		out:        make([]*handoff.Ring, n),
 		dirty:      make([]bool, n),
 		ops:        -1,
-		busyPoll:   cfg.busyPollNanos(),
+		idle:       port.NewIdle(cfg.BusyPoll),
 	}
 	w.links = make([]persistLink, w.ct.Cap())
 	for i := range w.destIdx {
@@ -116,12 +110,10 @@ func (w *Worker) run(epoch time.Time) {
 		// Monotonic: a wall-clock step must not expire every connection.
 		now := int64(time.Since(epoch))
 		if w.Poll(now) > 0 {
-			w.idle = 0
-			w.lastBusy = now
+			w.idle.Busy()
 			continue
 		}
-		w.idle++
-		if w.mayWait(now) { // idle.go
+		if w.idle.Empty(now) {
 			w.port.Wait(idleWaitMs)
 		}
 	}

@@ -147,7 +147,7 @@ func TestXSKForwarderExact(t *testing.T) {
 	}
 	defer f.Close()
 	stop, done := make(chan struct{}), make(chan error, 1)
-	go func() { done <- f.Run(stop) }()
+	go func() { done <- f.Run(stop, 0) }()
 	const n = 20_000
 	p.send(t, n)
 	p.waitSink(t, n)

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"net"
 	"sync/atomic"
+	"time"
 
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/rlimit"
 
+	"github.com/xlvs/xlvs/dataplane/port"
 	"github.com/xlvs/xlvs/dataplane/xsk"
 )
 
@@ -17,9 +19,6 @@ var ErrBadConfig = errors.New("fwd: invalid configuration")
 
 // batch is the frames the forwarder moves per round, as the engine does.
 const batch = 64
-
-// idleSpins is the empty rounds before the forwarder sleeps in poll(2).
-const idleSpins = 256
 
 // XSKForwarder is the userspace ceiling of the director's path: AF_XDP
 // receive on one interface, Ethernet addresses rewritten in place, AF_XDP
@@ -90,10 +89,14 @@ func NewXSKForwarder(in, out int, srcMAC, dstMAC net.HardwareAddr, frames int) (
 func (f *XSKForwarder) ZeroCopy() bool { return f.in.ZeroCopy() }
 
 // Run forwards until stop is closed. It should run on a locked, pinned
-// thread; it does not allocate.
-func (f *XSKForwarder) Run(stop <-chan struct{}) error {
+// thread; it does not allocate. Idle, it polls as xlvsd's workers do
+// (port.Idle): for busyPoll after its last frame (0: port.DefaultBusyPoll,
+// negative: none) and at least port.IdleSpins empty rounds, then it
+// sleeps in poll(2) for at most a millisecond at a time.
+func (f *XSKForwarder) Run(stop <-chan struct{}, busyPoll time.Duration) error {
 	var descs [batch]xsk.Desc
-	idle := 0
+	idle := port.NewIdle(busyPoll)
+	start := time.Now()
 	rx, tx := f.in.RX(), f.out.TX()
 	for round := uint(0); ; round++ {
 		if round%1024 == 0 && closed(stop) {
@@ -122,10 +125,10 @@ func (f *XSKForwarder) Run(stop <-chan struct{}) error {
 			f.dropped.Add(uint64(k - m))
 		}
 		if k > 0 {
-			idle = 0
+			idle.Busy()
 			continue
 		}
-		if idle++; idle < idleSpins {
+		if !idle.Empty(int64(time.Since(start))) {
 			continue
 		}
 		if closed(stop) {

@@ -47,6 +47,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"sink", "--dev", "xlvs-nosuch0"}, ExitFail, "interface xlvs-nosuch0"},
 		{[]string{"forward", "--in", "a", "--out", "b"}, ExitUsage, "--dst-mac is required"},
 		{[]string{"forward", "--in", "a", "--out", "b", "--dst-mac", "02:00:00:00:00"}, ExitUsage, "--dst-mac is required"},
+		{[]string{"forward", "--in", "a", "--out", "b", "--dst-mac", "02:00:00:00:00:01", "--busy-poll-us", "-1"}, ExitUsage, "--busy-poll-us must not be negative"},
 		{[]string{"forward", "--in", "xlvs-nosuch0", "--out", "xlvs-nosuch1", "--dst-mac", "02:00:00:00:00:01"}, ExitFail, "interface xlvs-nosuch0"},
 		{[]string{"reflect", "--in", "xlvs-nosuch0", "--out", "lo"}, ExitUsage, "--dst-mac is required"},
 		{[]string{"reflect", "--in", "xlvs-nosuch0", "--out", "lo", "--dst-mac", "02:00:00:00:00:01"}, ExitFail, "interface xlvs-nosuch0"},

@@ -8,6 +8,7 @@ import (
 
 	"github.com/vishvananda/netlink"
 
+	"github.com/xlvs/xlvs/dataplane/port"
 	"github.com/xlvs/xlvs/perf/fwd"
 )
 
@@ -22,6 +23,7 @@ type forwardReport struct {
 type fwdFlags struct {
 	in, out, dstMAC string
 	cpu, frames     int
+	busyPollUs      int
 	duration        time.Duration
 	json            bool
 }
@@ -36,8 +38,16 @@ func (f *fwdFlags) parse(e *env, name string, args []string, withCPU bool) error
 	if withCPU {
 		fs.IntVar(&f.cpu, "cpu", -1, "pin the forwarding thread to this CPU")
 		fs.IntVar(&f.frames, "frames", 4096, "UMEM frames")
+		fs.IntVar(&f.busyPollUs, "busy-poll-us", int(port.DefaultBusyPoll/time.Microsecond),
+			"microseconds the forwarder keeps polling after its last frame before it sleeps (0: sleep after a few hundred empty polls), as xlvsd's --busy-poll-us")
 	}
-	return parse(fs, args)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if f.busyPollUs < 0 {
+		return usageErr("--busy-poll-us must not be negative")
+	}
+	return nil
 }
 
 // links resolves --in and --out and parses --dst-mac, which is required.
@@ -67,6 +77,14 @@ func (f *fwdFlags) wait(e *env) {
 	<-e.stop
 }
 
+// busyPoll is --busy-poll-us as the forwarder's Run takes it.
+func (f *fwdFlags) busyPoll() time.Duration {
+	if f.busyPollUs == 0 {
+		return -1
+	}
+	return time.Duration(f.busyPollUs) * time.Microsecond
+}
+
 func runForward(e *env, args []string) error {
 	var f fwdFlags
 	if err := f.parse(e, "forward", args, true); err != nil {
@@ -89,7 +107,7 @@ func runForward(e *env, args []string) error {
 			done <- err
 			return
 		}
-		done <- x.Run(stop)
+		done <- x.Run(stop, f.busyPoll())
 	}()
 	select {
 	case err := <-done:
