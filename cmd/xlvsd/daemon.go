@@ -81,6 +81,7 @@ func start(o *options, log *slog.Logger) (d *daemon, err error) {
 	}
 	popts := xskport.DefaultOptions()
 	popts.FramesPerLink = o.frames
+	popts.Socket.RXSize, popts.Socket.FillSize = o.rxRing, o.rxRing
 	var ports []port.Port
 	for q := 0; q < queues; q++ {
 		p, err := xskport.Open(ifindexes, q, popts)

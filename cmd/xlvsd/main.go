@@ -13,6 +13,7 @@ import (
 
 	"github.com/xlvs/xlvs/ctrl/api"
 	"github.com/xlvs/xlvs/ctrl/client"
+	"github.com/xlvs/xlvs/dataplane/port/xskport"
 )
 
 type options struct {
@@ -24,6 +25,7 @@ type options struct {
 	connMax    int
 	natConnMax int
 	frames     int
+	rxRing     int
 	verbose    bool
 	rulesOptions
 	metricsOptions
@@ -46,7 +48,8 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.noPin, "no-pin", false, "do not pin workers to CPUs")
 	fs.IntVar(&o.connMax, "conn-max", 1<<20, "connection table capacity per worker")
 	fs.IntVar(&o.natConnMax, "nat-conn-max", 0, "connections per worker whose replies pass through the director (NAT); 0: conn-max/4")
-	fs.IntVar(&o.frames, "frames", 4096, "UMEM frames per interface and worker")
+	fs.IntVar(&o.frames, "frames", xskport.DefaultOptions().FramesPerLink, "UMEM frames per interface and worker (at least twice --rx-ring)")
+	fs.IntVar(&o.rxRing, "rx-ring", xskport.DefaultRXRing, "entries of each AF_XDP socket's RX and fill rings (a power of two)")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "log debug messages")
 	o.rulesOptions.addFlags(fs)
 	o.metricsOptions.addFlags(fs)
@@ -82,6 +85,12 @@ func parseFlags(args []string) (*options, error) {
 	}
 	if err := checkKeepalivedFlags(o); err != nil {
 		return nil, err
+	}
+	if o.rxRing < 64 || o.rxRing > 1<<16 || o.rxRing&(o.rxRing-1) != 0 {
+		return nil, fmt.Errorf("invalid --rx-ring %d: must be a power of two in 64..65536", o.rxRing)
+	}
+	if o.frames < 2*o.rxRing {
+		return nil, fmt.Errorf("invalid --frames %d: must be at least twice --rx-ring (%d)", o.frames, 2*o.rxRing)
 	}
 	if o.connMax < 1024 {
 		return nil, fmt.Errorf("invalid --conn-max %d: must be at least 1024", o.connMax)

@@ -11,6 +11,7 @@ import (
 	"github.com/cilium/ebpf/rlimit"
 
 	"github.com/xlvs/xlvs/dataplane/port"
+	"github.com/xlvs/xlvs/dataplane/port/xskport"
 	"github.com/xlvs/xlvs/dataplane/xsk"
 )
 
@@ -42,13 +43,16 @@ type XSKForwarder struct {
 
 // NewXSKForwarder binds queue 0 of in and out (indexes in the calling
 // thread's namespace) to one UMEM of frames frames and attaches the
-// redirect program to in. Frames leave out from srcMAC to dstMAC.
+// redirect program to in. Frames leave out from srcMAC to dstMAC. The
+// sockets get the ring sizes of xlvsd's (xskport.DefaultOptions), and
+// frames 0 means the UMEM of an xlvsd worker serving two interfaces.
 func NewXSKForwarder(in, out int, srcMAC, dstMAC net.HardwareAddr, frames int) (_ *XSKForwarder, err error) {
 	if len(srcMAC) != 6 || len(dstMAC) != 6 {
 		return nil, fmt.Errorf("%w: source and destination MAC addresses are needed", ErrBadConfig)
 	}
+	po := xskport.DefaultOptions()
 	if frames == 0 {
-		frames = 4096
+		frames = 2 * po.FramesPerLink
 	}
 	f := &XSKForwarder{}
 	copy(f.srcMAC[:], srcMAC)
@@ -61,10 +65,10 @@ func NewXSKForwarder(in, out int, srcMAC, dstMAC net.HardwareAddr, frames int) (
 	if err := rlimit.RemoveMemlock(); err != nil {
 		return nil, fmt.Errorf("fwd: raise RLIMIT_MEMLOCK: %w", err)
 	}
-	if f.umem, err = xsk.NewUMEM(xsk.UMEMOptions{FrameSize: 2048, FrameCount: frames}); err != nil {
+	if f.umem, err = xsk.NewUMEM(xsk.UMEMOptions{FrameSize: po.FrameSize, FrameCount: frames}); err != nil {
 		return nil, err
 	}
-	o := xsk.DefaultSocketOptions()
+	o := po.Socket
 	if f.in, err = f.umem.Bind(in, 0, o); err != nil {
 		return nil, err
 	}

@@ -16,9 +16,33 @@ type Options struct {
 	Socket        xsk.SocketOptions
 }
 
-// DefaultOptions returns the sizes xlvsd uses.
+// DefaultRXRing is the entries of the RX and fill rings of xlvsd's
+// sockets (DefaultOptions): eight times xsk's default.
+//
+// On veth the kernel fills a socket's RX ring in bursts of thousands of
+// frames: the sender's CPU alternates between the sender and the
+// softirq that copies its frames into the UMEM, at the scheduler's
+// granularity (milliseconds), and delivers faster than a worker
+// forwards. What the ring cannot hold is dropped (xsk-rx-ring-full, or
+// xsk-rx-dropped when the fill ring ran dry first) while the worker later
+// drains the ring and polls an empty one. A deeper ring carries more of
+// each burst over to the gap after it: DR with 1 / 1M flows went from
+// 0.51 / 0.43 Mpps with 4096 entries to 0.55 / 0.48 with 8192 and
+// 0.66 / 0.60 with 16384 (perf/results/README.md, perfio). The fill ring
+// matches, so that the kernel finds a free frame for every entry of the
+// RX ring. The price is memory: 2 × 16384 frames of 2 KiB per link, 64
+// MiB per link and worker; and up to 16384 frames of queueing delay
+// under overload.
+const DefaultRXRing = 16384
+
+// DefaultOptions returns the sizes xlvsd uses: RX and fill rings of
+// DefaultRXRing entries, and per link twice as many frames, so that one
+// link's fill and RX rings can be full at once with frames to spare for
+// TX, completions and handoffs.
 func DefaultOptions() Options {
-	return Options{FramesPerLink: 4096, FrameSize: 2048, Socket: xsk.DefaultSocketOptions()}
+	o := Options{FramesPerLink: 2 * DefaultRXRing, FrameSize: 2048, Socket: xsk.DefaultSocketOptions()}
+	o.Socket.RXSize, o.Socket.FillSize = DefaultRXRing, DefaultRXRing
+	return o
 }
 
 // Port is the AF_XDP I/O of one worker. Not safe for concurrent use.
@@ -30,7 +54,6 @@ type Port struct {
 	fsize   int
 	next    int // link to receive from first, for fairness
 	xd      [port.MaxBatch]xsk.Desc
-	addrs   [port.MaxBatch * 4]uint64
 	pending []int // frames queued on TX per link since the last kick
 	reserve int   // free frames kept back from the fill rings for handoffs
 }
@@ -175,36 +198,23 @@ func (p *Port) Flush() {
 			s.TX().Kick()
 			p.pending[i] = 0
 		}
-		for {
-			n := s.Completion().Consume(p.addrs[:])
-			for _, a := range p.addrs[:n] {
-				p.stack.Push(a)
-			}
-			if n < len(p.addrs) {
-				break
-			}
-		}
+		s.Completion().ConsumeTo(p.stack)
 	}
 	p.refill()
 }
 
-// refill gives free frames to every fill ring, keeping a reserve back for
-// frames that arrive by handoff.
+// refill gives free frames to every fill ring, as many as it has room
+// for, keeping a reserve back for frames that arrive by handoff. A ring
+// that is full costs one look at its consumer index: the fill ring of a
+// link that receives nothing stays full, and moving frames off the free
+// pool and back for it every batch was a third of a busy worker's time.
 func (p *Port) refill() {
 	for _, s := range p.socks {
-		n := 0
-		for n < len(p.addrs) && p.stack.Len() > p.reserve {
-			a, _ := p.stack.Pop()
-			p.addrs[n] = a
-			n++
-		}
-		if n == 0 {
+		spare := p.stack.Len() - p.reserve
+		if spare <= 0 {
 			return
 		}
-		done := s.Fill().Produce(p.addrs[:n])
-		for _, a := range p.addrs[done:n] {
-			p.stack.Push(a)
-		}
+		s.Fill().ProduceFrom(p.stack, spare)
 	}
 }
 

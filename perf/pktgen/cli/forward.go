@@ -37,7 +37,7 @@ func (f *fwdFlags) parse(e *env, name string, args []string, withCPU bool) error
 	fs.BoolVar(&f.json, "json", false, "print the summary as JSON")
 	if withCPU {
 		fs.IntVar(&f.cpu, "cpu", -1, "pin the forwarding thread to this CPU")
-		fs.IntVar(&f.frames, "frames", 4096, "UMEM frames")
+		fs.IntVar(&f.frames, "frames", 0, "UMEM frames (0: as many as xlvsd's worker has with two interfaces)")
 		fs.IntVar(&f.busyPollUs, "busy-poll-us", int(port.DefaultBusyPoll/time.Microsecond),
 			"microseconds the forwarder keeps polling after its last frame before it sleeps (0: sleep after a few hundred empty polls), as xlvsd's --busy-poll-us")
 	}
