@@ -176,12 +176,10 @@ func TestTunnelEndToEnd(t *testing.T) {
 	inner := func(vip netip.Addr) []testpkt.Checker {
 		return []testpkt.Checker{testpkt.Dst(vip), testpkt.DstPort(53), testpkt.Payload(payload), testpkt.ValidChecksums()}
 	}
-	send(labtraffic.VIP4)
-	f := cap.next(t, func(f *testpkt.Frame) bool { return f.Proto == header.IPProtoIPIP })
+	f := cap.nextResending(t, func() { send(labtraffic.VIP4) }, func(f *testpkt.Frame) bool { return f.Proto == header.IPProtoIPIP })
 	testpkt.Check(t, f, testpkt.Src(labtraffic.DirectorSrvAddr4), testpkt.Dst(rs4), testpkt.ValidChecksums(),
 		testpkt.Inner(append(inner(labtraffic.VIP4), testpkt.Src(labtraffic.ClientAddr4))...))
-	send(labtraffic.VIP6)
-	f = cap.next(t, func(f *testpkt.Frame) bool { return f.Proto == header.IPProtoIPv6 })
+	f = cap.nextResending(t, func() { send(labtraffic.VIP6) }, func(f *testpkt.Frame) bool { return f.Proto == header.IPProtoIPv6 })
 	testpkt.Check(t, f, testpkt.Src(labtraffic.DirectorSrvAddr6), testpkt.Dst(rs6),
 		testpkt.Inner(append(inner(labtraffic.VIP6), testpkt.Src(labtraffic.ClientAddr6))...))
 
@@ -189,8 +187,7 @@ func TestTunnelEndToEnd(t *testing.T) {
 	if got := h.adm("-L", "-n", "--tun-info"); !strings.Contains(got, "gue:6080:+c") {
 		t.Errorf("--tun-info listing does not show the GUE tunnel:\n%s", got)
 	}
-	send(labtraffic.VIP4)
-	f = cap.next(t, func(f *testpkt.Frame) bool {
+	f = cap.nextResending(t, func() { send(labtraffic.VIP4) }, func(f *testpkt.Frame) bool {
 		return f.Proto == header.IPProtoUDP && len(f.L4) > 12 && header.UDP(f.L4).DestinationPort() == 6080
 	})
 	testpkt.Check(t, f, testpkt.Src(labtraffic.DirectorSrvAddr4), testpkt.Dst(rs4), testpkt.ValidChecksums())
@@ -296,19 +293,23 @@ func captureOn(t *testing.T, ns *netlab.NS, dev string) *capture {
 	return c
 }
 
-// next returns the next captured frame (within 10s) for which match holds.
-func (c *capture) next(t *testing.T, match func(*testpkt.Frame) bool) []byte {
+// nextResending returns the first captured frame for which match holds,
+// for a datagram the network may lose: it calls send, then again each
+// second no matching frame arrived, for up to 10 s.
+func (c *capture) nextResending(t *testing.T, send func(), match func(*testpkt.Frame) bool) []byte {
 	t.Helper()
 	buf := make([]byte, 9000)
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		n, _, err := syscall.Recvfrom(c.fd, buf, 0)
-		if err != nil {
-			continue
-		}
-		f, err := testpkt.Decode(buf[:n])
-		if err == nil && match(f) {
-			return append([]byte(nil), buf[:n]...)
+		send()
+		for resend := time.Now().Add(time.Second); time.Now().Before(resend); {
+			n, _, err := syscall.Recvfrom(c.fd, buf, 0)
+			if err != nil {
+				continue
+			}
+			if f, err := testpkt.Decode(buf[:n]); err == nil && match(f) {
+				return append([]byte(nil), buf[:n]...)
+			}
 		}
 	}
 	t.Fatal("no matching frame captured within 10s")
