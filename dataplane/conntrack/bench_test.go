@@ -114,7 +114,7 @@ func BenchmarkInsertDelete(b *testing.B) {
 // (256 slots) over a table where nothing has expired: the steady cost per
 // batch.
 func BenchmarkExpireScan(b *testing.B) {
-	out := make([]Entry, 256)
+	out := make([]Record, 256)
 	forEachCase(b, func(b *testing.B, bt *benchTable) {
 		for b.Loop() {
 			if bt.tb.ExpireInto(1, 256, out) != 0 {
@@ -139,7 +139,7 @@ func BenchmarkExpireChurn(b *testing.B) {
 			for i := range keys {
 				keys[i].CPort, keys[i].VPort = uint16(i), uint16(i>>16)
 			}
-			out := make([]Entry, 256)
+			out := make([]Record, 256)
 			dt := int64(2e9) / int64(c.fill)
 			now := int64(0)
 			op := func(i int) {
