@@ -41,7 +41,10 @@ import (
 // Connections find their template through links, a per-worker array
 // parallel to the connection table, with a template generation number
 // that makes a stale link (template replaced, entry reused) harmless; a
-// connection leaving the table finds its template again by key.
+// connection leaving the table finds its template again by key. Only
+// templates and the connections they control (conntrack.FlagLinked) have
+// a link: the flags gate every read and write, so the array's memory is
+// never touched by other connections.
 //
 // Because a worker keeps its own table, all connections of a client (or of
 // its netmask) must be on one worker: persistent services own flows by
