@@ -18,10 +18,10 @@ type benchCase struct {
 }
 
 var benchCases = []benchCase{
-	{"n=1k", 1000, 1000},              // 1143 slots: index load 7/8
-	{"n=1536/full", 1536, 1536},       // 1756 slots: index load 7/8
-	{"n=1M", 1 << 20, 1 << 20},        // 1198373 slots: index load 7/8
-	{"n=1.5M/full", 3 << 19, 3 << 19}, // 1797559 slots: index load 7/8
+	{"n=1k", 1000, 1000},              // 1334 slots: index load 3/4
+	{"n=1536/full", 1536, 1536},       // 2048 slots: index load 3/4
+	{"n=1M", 1 << 20, 1 << 20},        // 1398102 slots: index load 3/4
+	{"n=1.5M/full", 3 << 19, 3 << 19}, // 2097152 slots: index load 3/4
 }
 
 type benchTable struct {

@@ -63,11 +63,11 @@
 // [Table.Close] does it at once. If a mapping fails the array comes from
 // make.
 //
-// For 2^20 connections of capacity the table reserves 57 bytes per
-// connection without reply capacity (48 for the entry, 9.1 for the index
-// slots at 7/8 load, 0.1 for the bitmap), 73 with a quarter (the engine's
-// default) and 120 with one reply record per entry ([New]); 1,000,000
-// IPv4 connections in a DR table keep 58 bytes each resident, which a
+// For 2^20 connections of capacity the table reserves 58.8 bytes per
+// connection without reply capacity (48 for the entry, 10.7 for the index
+// slots at 3/4 load, 0.1 for the bitmap), 75 with a quarter (the engine's
+// default) and 123.5 with one reply record per entry ([New]); 1,000,000
+// IPv4 connections in a DR table keep 59.6 bytes each resident, which a
 // test asserts (at most 64). go test -bench Memory ./dataplane/conntrack
 // reports both figures.
 //
@@ -92,9 +92,12 @@
 // # Capacity and a full table
 //
 // [Table.Cap] is the capacity given to [New]; each index gets
-// Cap + ceil(Cap/7) slots (at least 8), so its load stays at or under 7/8
-// when the table is full; at that load a key is on average about 3 slots
-// from its home slot (TestProbeLengths), within one or two cache lines.
+// ceil(Cap*4/3) slots (at least 8), so its load stays at or under 3/4
+// when the table is full; at that load a key is on average 1.5 slots from
+// its home slot (TestProbeLengths), in the cache line of its home slot
+// most of the time. A power-of-two slot count would cost up to twice the
+// slots; 7/8 would save 1.5 bytes per connection but makes insertion and
+// deletion move four times longer runs (index.go).
 //
 // Cap is a hard limit on entries, counting expired entries not yet
 // reclaimed. When the table is full, [Table.Insert] refuses the new

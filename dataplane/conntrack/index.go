@@ -16,17 +16,21 @@ type index struct {
 
 // Index sizing: the slot count is the smallest with load at most
 // loadNum/loadDen when the index holds its capacity, and at least
-// minSlots.
+// minSlots. 3/4 rather than 7/8: with linear probing the run a key is
+// inserted into or deleted from, which Robin Hood insertion and backward
+// shift deletion move, averages about 1/(1-a)^2/2 slots, 8 at 3/4 and 32
+// at 7/8, and measured insert+delete cost twice as much at 7/8
+// (BenchmarkInsertDelete) to save 1.5 bytes per connection.
 const (
-	loadNum, loadDen = 7, 8
+	loadNum, loadDen = 3, 4
 	minSlots         = 8
 )
 
 // indexSlots returns the slot count of an index for capacity keys:
-// capacity + ceil(capacity/7), the least n with capacity <= n*7/8, and at
-// least minSlots. It always leaves an empty slot.
+// ceil(capacity*4/3), the least n with capacity <= n*3/4, and at least
+// minSlots. It always leaves an empty slot.
 func indexSlots(capacity int) int {
-	return max(minSlots, capacity+(capacity+loadNum-1)/loadNum)
+	return max(minSlots, (capacity*loadDen+loadNum-1)/loadNum)
 }
 
 // tagOf returns the index tag of hash h.

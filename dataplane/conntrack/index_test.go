@@ -26,7 +26,7 @@ func keysHomedAt(t *testing.T, tb *Table, r *rand.Rand, slot uint32, n int) []Ke
 // continues at slot 0, and checks lookups, Robin Hood order and backward
 // shift deletion across the wrap.
 func TestIndexWrapsAtTheLastSlot(t *testing.T) {
-	tb := New(7, 11) // 8 slots
+	tb := New(6, 11) // 8 slots
 	n := tb.idx.n
 	r := newRand(3)
 	last := keysHomedAt(t, tb, r, n-1, 3) // slots 7, 0, 1
@@ -73,14 +73,14 @@ func TestIndexWrapsAtTheLastSlot(t *testing.T) {
 	}
 }
 
-// TestIndexFullAtSevenEighths fills a table to Cap, which loads its index
-// to exactly 7/8, and checks it stays consistent: every key found, misses
+// TestIndexFullAtThreeQuarters fills a table to Cap, which loads its
+// index to exactly 3/4, and checks it stays consistent: every key found, misses
 // refused, a full insert refused, and churn at full load (delete one,
 // insert another) keeps the invariants.
-func TestIndexFullAtSevenEighths(t *testing.T) {
-	tb := New(7000, 5) // 8000 slots
-	if tb.Cap()*loadDen != int(tb.idx.n)*loadNum {
-		t.Fatalf("cap %d, %d slots: not 7/8", tb.Cap(), tb.idx.n)
+func TestIndexFullAtThreeQuarters(t *testing.T) {
+	tb := New(6000, 5) // 8000 slots
+	if tb.Cap()*4 != int(tb.idx.n)*3 {
+		t.Fatalf("cap %d, %d slots: not 3/4", tb.Cap(), tb.idx.n)
 	}
 	r := newRand(9)
 	keys := keyPool(r, 2*tb.Cap())

@@ -72,10 +72,10 @@ func TestAgainstModel(t *testing.T) {
 
 func runModel(t *testing.T, seed uint64, steps int) Stats {
 	r := rand.New(rand.NewPCG(seed, seed*7919))
-	// Sizes that fill their index to 7/8 (7 of 8 slots, 56 of 64, 448 of
+	// Sizes that fill their index to 3/4 (6 of 8 slots, 48 of 64, 384 of
 	// 512), just past them, and in between; the small ones wrap their
 	// runs from the last slot to the first all the time.
-	capacity := []int{1, 7, 8, 24, 56, 57, 100, 448, 500}[r.IntN(9)]
+	capacity := []int{1, 6, 7, 24, 48, 49, 100, 384, 500}[r.IntN(9)]
 	tb := New(capacity, r.Uint64())
 	keys := keyPool(r, tb.Cap()*2+3)
 	m := &model{recs: map[uint32]Record{}, idx: map[uint32]int32{}}

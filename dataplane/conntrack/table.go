@@ -76,8 +76,8 @@ func New(capacity int, seed uint64) *Table {
 // NewWithReplies returns an empty table holding up to capacity entries,
 // of which up to replies at a time may have a reply key ([Table.SetReply]);
 // capacity is clamped to [1, MaxCapacity], replies to [0, capacity]. Each
-// index gets capacity + capacity/7 slots (rounded up), so its load stays
-// at or under 7/8 when full. seed keys the hash; give each worker its own.
+// index gets ceil(capacity*4/3) slots, so its load stays at or under 3/4
+// when full. seed keys the hash; give each worker its own.
 //
 // The large arrays are mapped outside the Go heap (see the package
 // documentation) and filled from their start, so memory the table never
