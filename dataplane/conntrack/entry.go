@@ -102,17 +102,22 @@ type packed struct {
 	wide        [4]uint64 // client 0-7, 8-15, virtual 0-7, 8-15
 }
 
-// pack fills p from k.
-func (p *packed) pack(k *Key) {
+// sumPack returns the hash of k, as [hasher.sum], and fills p from k,
+// reading the key's words once for both.
+func (h *hasher) sumPack(k *Key, p *packed) uint64 {
 	le := binary.LittleEndian
 	c0, c1 := le.Uint64(k.Client[0:8]), le.Uint64(k.Client[8:16])
 	v0, v1 := le.Uint64(k.Virtual[0:8]), le.Uint64(k.Virtual[8:16])
+	ports := uint64(k.CPort) | uint64(k.VPort)<<16 | uint64(k.Proto)<<32
 	p.addr = c1>>32 | v1>>32<<32
-	p.tuple = uint64(k.CPort) | uint64(k.VPort)<<16 | uint64(k.Proto)<<32
+	p.tuple = ports
 	if c0|v0 != 0 || uint32(c1) != v4Mapped || uint32(v1) != v4Mapped {
 		p.tuple |= wideBit
 		p.wide = [4]uint64{c0, c1, v0, v1}
 	}
+	a := mix(c0^h.k0, c1^h.k1)
+	b := mix(v0^h.k2, v1^h.k3)
+	return mix(a^ports^h.k4, b^h.k0)
 }
 
 // unpack rebuilds the key of inline words addr and tuple, taking the

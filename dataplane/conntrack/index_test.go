@@ -151,6 +151,10 @@ func TestKeyRoundTrip(t *testing.T) {
 		if l, ok := tb.Lookup(&k, 0); !ok || l != idx {
 			t.Fatalf("Lookup(%v) = %d, %v; want %d", k, l, ok, idx)
 		}
+		var pk packed
+		if tb.hash.sumPack(&k, &pk) != tb.hash.sum(&k) {
+			t.Fatalf("sumPack and sum disagree on %v", k)
+		}
 	}
 	checkInvariants(t, tb, 0)
 }

@@ -162,9 +162,8 @@ func (t *Table) matches(p uint32, pk *packed) bool {
 // expired at or before now are treated as absent; they stay, untouched,
 // until ExpireInto (or InsertReclaim) reclaims and reports them.
 func (t *Table) Lookup(k *Key, now int64) (idx int32, ok bool) {
-	tag := tagOf(t.hash.sum(k))
 	var pk packed
-	pk.pack(k)
+	tag := tagOf(t.hash.sumPack(k, &pk))
 	x := &t.idx
 	i := x.home(tag)
 	for d := uint32(0); ; d++ {
@@ -234,9 +233,8 @@ func (t *Table) record(p uint32, r *Record) {
 // insert places k in the index in Robin Hood order, before the first
 // entry whose home slot is farther along, and gives it a pool entry.
 func (t *Table) insert(k *Key, now int64) (int32, bool) {
-	tag := tagOf(t.hash.sum(k))
 	var pk packed
-	pk.pack(k)
+	tag := tagOf(t.hash.sumPack(k, &pk))
 	x := &t.idx
 	i := x.home(tag)
 	for d := uint32(0); ; d++ {
