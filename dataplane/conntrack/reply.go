@@ -142,7 +142,8 @@ func (t *Table) LookupReply(k *ReplyKey, now int64) (idx int32, ok bool) {
 }
 
 // ReplyOf returns the reply record of connection idx, or nil if it has
-// none. The caller may change the record's Hop, never its Key.
+// none. The caller may change the record's Hop, never its Key. Like
+// [Table.At], the pointer does not keep the table alive.
 func (t *Table) ReplyOf(idx int32) *Reply {
 	p := uint32(idx)
 	if p >= uint32(len(t.entries)) || t.entries[p].rec == 0 {

@@ -136,6 +136,9 @@ func (t *Table) Stats() Stats { return t.stats }
 // At returns entry idx, an index returned by Lookup or Insert. Entries
 // never move: the pointer stays valid until the entry is deleted or
 // reclaimed, after which the slot may be reused for another connection.
+// It points outside the Go heap and does not keep the table alive: use it
+// only while the caller holds the table (a worker holds its own for its
+// whole life), never after Close.
 func (t *Table) At(idx int32) *Entry { return &t.entries[idx] }
 
 // KeyOf writes the key of entry idx into k.
