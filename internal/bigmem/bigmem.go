@@ -11,16 +11,12 @@ import (
 // region can be backed by one.
 const HugePageSize = 2 << 20
 
-// MinSize is the smallest request that gets a mapping of its own: below
-// it a mapping would round up to whole pages and cost a system call for
-// little, so [Slice] falls back to make.
-const MinSize = 1 << 20
-
-// HugeMinSize is the smallest request [Slice] advises for huge pages:
-// below it the 4 KiB pages of the second-level TLB already cover the
-// array (about 6 MiB on current x86-64 cores), and a huge page would back
-// 2 MiB where a small table touches a few pages.
-const HugeMinSize = 8 << 20
+// MinSize is the smallest request [Slice] maps: below it the 4 KiB pages
+// of the second-level TLB already cover the array (about 6 MiB on current
+// x86-64 cores), a huge page would back 2 MiB where a small table touches
+// a few pages, and the Go heap serves it as well; Slice falls back to
+// make.
+const MinSize = 8 << 20
 
 // Region is a mapping made by [Map]; the zero Region maps nothing.
 type Region struct {
@@ -71,14 +67,14 @@ func (r *Region) Free() error {
 // Slice returns n zeroed values of T in a new region when they take at
 // least [MinSize] bytes and the mapping succeeds, and a slice from make
 // with the zero Region otherwise (nothing to free). huge asks for huge
-// pages, honoured from [HugeMinSize] bytes. T must hold no pointers.
+// pages. T must hold no pointers.
 func Slice[T any](n int, huge bool) ([]T, Region) {
 	var zero T
 	size := n * int(unsafe.Sizeof(zero))
 	if n <= 0 || size < MinSize {
 		return make([]T, max(n, 0)), Region{}
 	}
-	r, err := Map(size, huge && size >= HugeMinSize)
+	r, err := Map(size, huge)
 	if err != nil {
 		return make([]T, n), Region{}
 	}
