@@ -10,7 +10,7 @@ func TestHotPathAllocs(t *testing.T) {
 		idx, _ := tb.Insert(&keys[i], 0)
 		tb.Touch(idx, 0, uint32(i%10))
 	}
-	out := make([]Entry, 256)
+	out := make([]Record, 256)
 	now := int64(0)
 	i := 0
 	cases := []struct {
@@ -29,7 +29,7 @@ func TestHotPathAllocs(t *testing.T) {
 			}
 		}},
 		{"InsertReclaim", func() {
-			var old Entry
+			var old Record
 			if idx, _, ok := tb.InsertReclaim(&keys[3000+i%4000], now, &old); ok {
 				tb.Delete(idx)
 			}

@@ -2,6 +2,9 @@ package conntrack
 
 import (
 	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -15,10 +18,10 @@ type benchCase struct {
 }
 
 var benchCases = []benchCase{
-	{"n=1k", 1000, 1000},              // 2048 slots: index load 0.49
+	{"n=1k", 1000, 1000},              // 1334 slots: index load 3/4
 	{"n=1536/full", 1536, 1536},       // 2048 slots: index load 3/4
-	{"n=1M", 1 << 20, 1 << 20},        // 2^21 slots: index load 1/2
-	{"n=1.5M/full", 3 << 19, 3 << 19}, // 2^21 slots: index load 3/4
+	{"n=1M", 1 << 20, 1 << 20},        // 1398102 slots: index load 3/4
+	{"n=1.5M/full", 3 << 19, 3 << 19}, // 2097152 slots: index load 3/4
 }
 
 type benchTable struct {
@@ -114,7 +117,7 @@ func BenchmarkInsertDelete(b *testing.B) {
 // (256 slots) over a table where nothing has expired: the steady cost per
 // batch.
 func BenchmarkExpireScan(b *testing.B) {
-	out := make([]Entry, 256)
+	out := make([]Record, 256)
 	forEachCase(b, func(b *testing.B, bt *benchTable) {
 		for b.Loop() {
 			if bt.tb.ExpireInto(1, 256, out) != 0 {
@@ -139,7 +142,7 @@ func BenchmarkExpireChurn(b *testing.B) {
 			for i := range keys {
 				keys[i].CPort, keys[i].VPort = uint16(i), uint16(i>>16)
 			}
-			out := make([]Entry, 256)
+			out := make([]Record, 256)
 			dt := int64(2e9) / int64(c.fill)
 			now := int64(0)
 			op := func(i int) {
@@ -164,22 +167,108 @@ func BenchmarkExpireChurn(b *testing.B) {
 	}
 }
 
-// BenchmarkMemory reports the bytes per connection of a full table of 1M
-// entries with every entry allowed a reply key (New), with the engine's
-// default quarter (NewWithReplies(n, n/4)), and with none (DR and TUN
-// only). The memory is reserved up front, so the figure does not depend
-// on b.N.
+// BenchmarkMemory reports the memory per connection of a table for 2^20
+// connections holding 1,000,000 IPv4 ones: DR-like (no reply capacity),
+// NAT-like with the engine's default reply capacity (a quarter: the first
+// 2^18 connections get a reply key) and with one for every connection.
+// B/conn is what the table reserves per connection of capacity
+// (Table.Bytes / 2^20); resident-B/conn what the kernel backs per
+// connection held (the table's mappings by mincore, and its bitmap).
 func BenchmarkMemory(b *testing.B) {
-	const n = 1 << 20
+	const n, conns = 1 << 20, 1_000_000
 	for _, c := range []struct {
 		name    string
 		replies int
-	}{{"replies=all", n}, {"replies=quarter", n / 4}, {"replies=none", 0}} {
+	}{{"replies=none", 0}, {"replies=quarter", n / 4}, {"replies=all", n}} {
 		b.Run(c.name, func(b *testing.B) {
 			tb := NewWithReplies(n, c.replies, 1)
+			defer tb.Close()
+			if fillV4(tb, conns) != conns {
+				b.Fatal("fill failed")
+			}
+			for p := uint32(0); p < uint32(c.replies) && p < conns; p++ {
+				var k Key
+				tb.KeyOf(int32(p), &k)
+				rk := natReply(0xc6120b01+p%64, 8080, &k)
+				if !tb.SetReply(int32(p), &rk, &Hop{}, 0) {
+					b.Fatalf("SetReply %d refused", p)
+				}
+			}
 			for b.Loop() {
 			}
+			res, err := tb.residentBytes()
+			if err != nil {
+				b.Fatal(err)
+			}
 			b.ReportMetric(float64(tb.Bytes())/n, "B/conn")
+			b.ReportMetric(float64(res+len(tb.used)*8)/conns, "resident-B/conn")
 		})
 	}
+}
+
+// BenchmarkHugePages compares the table's arrays on transparent huge
+// pages (MADV_HUGEPAGE, the default) and on 4 KiB pages: lookups of
+// random live connections and insert+delete churn in a table of 2^20
+// connections, where every lookup misses the TLB on small pages.
+// huge-MiB is the process's AnonHugePages after the fill.
+func BenchmarkHugePages(b *testing.B) {
+	for _, huge := range []bool{true, false} {
+		name := "huge=off"
+		if huge {
+			name = "huge=on"
+		}
+		b.Run(name, func(b *testing.B) {
+			saved := hugePages
+			hugePages = huge
+			defer func() { hugePages = saved }()
+			const n = 1 << 20
+			r := newRand(5)
+			tb := New(n, r.Uint64())
+			defer tb.Close()
+			keys := keyPool(r, n+n/8)
+			for i := range keys {
+				keys[i].CPort, keys[i].VPort = uint16(i), uint16(i>>16)
+			}
+			for i := 0; i < n-n/16; i++ {
+				idx, _ := tb.Insert(&keys[i], 0)
+				tb.Touch(idx, 0, 900)
+			}
+			hit := keys[:n-n/16]
+			r.Shuffle(len(hit), func(i, j int) { hit[i], hit[j] = hit[j], hit[i] })
+			churn := keys[n:]
+			b.Run("LookupHit", func(b *testing.B) {
+				for i := 0; b.Loop(); i++ {
+					if _, ok := tb.Lookup(&hit[i%len(hit)], 1); !ok {
+						b.Fatal("miss")
+					}
+				}
+				b.ReportMetric(float64(anonHugeBytes())/(1<<20), "huge-MiB")
+			})
+			b.Run("InsertDelete", func(b *testing.B) {
+				for i := 0; b.Loop(); i++ {
+					idx, ok := tb.Insert(&churn[i%len(churn)], 1)
+					if !ok {
+						b.Fatal("insert failed")
+					}
+					tb.Delete(idx)
+				}
+			})
+		})
+	}
+}
+
+// anonHugeBytes returns the process's AnonHugePages from
+// /proc/self/smaps_rollup, 0 when it cannot be read.
+func anonHugeBytes() int {
+	data, err := os.ReadFile("/proc/self/smaps_rollup")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(data)) {
+		if v, ok := strings.CutPrefix(line, "AnonHugePages:"); ok {
+			kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+			return kb << 10
+		}
+	}
+	return 0
 }

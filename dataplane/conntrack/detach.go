@@ -16,7 +16,5 @@ func (t *Table) Detach(idx int32) {
 	if p >= uint32(len(t.entries)) || t.used[p/64]&(1<<(p%64)) == 0 {
 		return
 	}
-	if i, ok := t.slotOf(&t.entries[p].Key, p); ok {
-		removeSlot(t.slots, t.mask, t.shift, i)
-	}
+	t.unlink(p)
 }

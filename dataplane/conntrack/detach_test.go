@@ -36,7 +36,7 @@ func TestDetachKeepsTheReplyAndFreesTheKey(t *testing.T) {
 	tb.Detach(idx) // twice: nothing happens
 	// The sweep removes the detached entry at its deadline, with its reply
 	// key, and leaves the new one in the index.
-	var out [4]Entry
+	var out [4]Record
 	if n := tb.ExpireInto(6e9, 64, out[:]); n != 1 || out[0].Key != k {
 		t.Fatalf("ExpireInto removed %d entries (%+v), want the detached one", n, out[:n])
 	}
@@ -86,7 +86,7 @@ func TestDetachInCrowdedRuns(t *testing.T) {
 	if tb.Len() != 0 {
 		t.Fatalf("Len %d after deleting everything", tb.Len())
 	}
-	for _, s := range tb.slots {
+	for _, s := range tb.idx.slots {
 		if s != 0 {
 			t.Fatal("a slot is still taken")
 		}

@@ -18,33 +18,123 @@ type Key struct {
 	_       [3]byte
 }
 
-// Entry is one connection. It holds no pointers, so the garbage collector
-// never scans the table, and it is 64 bytes, one cache line.
+// Entry is one connection. It holds no pointers, so the garbage
+// collector never scans the table, and it is 48 bytes ([EntrySize]).
 //
-// The table reads only Key and Expires of an entry in use; every other
-// field belongs to the caller, which fills them after [Table.Insert]. The
-// contents of a removed entry are unspecified.
+// The connection's key is stored packed, out of the caller's reach: the
+// last four bytes of each address, the ports, the protocol and a family
+// bit inline, and for a key that is not IPv4 on both sides (IPv6, or an
+// IPv6 firewall-mark template) the full addresses in a side array of the
+// table by pool index, which IPv4 connections never touch. [Entry.Proto],
+// [Entry.CPort] and [Entry.VPort] read the inline part; [Table.KeyOf]
+// rebuilds the whole key.
+//
+// The table reads only the key and Expires of an entry in use; every
+// exported field but Expires belongs to the caller, which fills them after
+// [Table.Insert] (a new entry has them zero). The contents of a removed
+// entry are unspecified.
 type Entry struct {
-	Key Key
-	// Dest is the destination (real server) slot. Opaque to the table.
-	Dest uint32
-	// Service is the service slot. Opaque to the table.
-	Service uint32
 	// Expires is the deadline in the caller's monotonic clock, in
 	// nanoseconds: the entry is live while now < Expires.
 	Expires int64
+	// addr is the packed key's addresses: the last four bytes of the
+	// client's in the low half, of the virtual one in the high half.
+	addr uint64
+	// tuple is the packed key's ports, protocol and family: CPort in bits
+	// 0-15, VPort 16-31, Proto 32-39, bit 40 set when the full addresses
+	// are in the side array (the key is not IPv4-mapped on both sides).
+	tuple uint64
+	// Dest is the destination (real server) slot. Opaque to the table.
+	Dest uint32
+	// rec is 1 + the index of the entry's reply record, 0 for none
+	// (reply.go).
+	rec uint32
+	// Sync is the caller's per-connection word for connection
+	// synchronisation (the engine's inbound packet count and the state
+	// last sent). Opaque to the table; zero in a new entry.
+	Sync uint32
+	// Service is the service slot (snapshot.MaxServices is 4096). Opaque
+	// to the table.
+	Service uint16
+	// LPort and LAddr are reserved for FULLNAT (local port and local
+	// address slot; snapshot.MaxLocalAddrs is 256). Opaque to the table.
+	LPort uint16
+	LAddr uint16
 	// State is the protocol state.
 	State State
 	// Flags are the caller's connection flags. Opaque to the table.
 	Flags uint8
-	// LPort and LAddr are reserved for FULLNAT (local port and local
-	// address index). Opaque to the table.
-	LPort uint16
-	LAddr uint32
+	_     [4]byte
 }
 
 // EntrySize is the size of an [Entry] in bytes.
-const EntrySize = 64
+const EntrySize = 48
+
+// Proto returns the IP protocol of the entry's key.
+func (e *Entry) Proto() uint8 { return uint8(e.tuple >> 32) }
+
+// CPort returns the client port of the entry's key.
+func (e *Entry) CPort() uint16 { return uint16(e.tuple) }
+
+// VPort returns the virtual port of the entry's key.
+func (e *Entry) VPort() uint16 { return uint16(e.tuple >> 16) }
+
+// Record is a connection copied out of the table: its full key and its
+// entry. [Table.ExpireInto], [Table.InsertReclaim] and [Table.Page] fill
+// records, since an entry's key may live partly in the table.
+type Record struct {
+	Key   Key
+	Entry Entry
+}
+
+// wideBit is the bit of Entry.tuple that says the key's addresses are in
+// the side array.
+const wideBit = 1 << 40
+
+// v4Mapped is the middle word of an IPv4-mapped address (bytes 8-11,
+// 00 00 ff ff) read little-endian.
+const v4Mapped = 0xffff0000
+
+// packed is a key as the table stores it: the inline words of an Entry
+// and the four address words for the side array.
+type packed struct {
+	addr, tuple uint64
+	wide        [4]uint64 // client 0-7, 8-15, virtual 0-7, 8-15
+}
+
+// sumPack returns the hash of k, as [hasher.sum], and fills p from k,
+// reading the key's words once for both.
+func (h *hasher) sumPack(k *Key, p *packed) uint64 {
+	le := binary.LittleEndian
+	c0, c1 := le.Uint64(k.Client[0:8]), le.Uint64(k.Client[8:16])
+	v0, v1 := le.Uint64(k.Virtual[0:8]), le.Uint64(k.Virtual[8:16])
+	ports := uint64(k.CPort) | uint64(k.VPort)<<16 | uint64(k.Proto)<<32
+	p.addr = c1>>32 | v1>>32<<32
+	p.tuple = ports
+	if c0|v0 != 0 || uint32(c1) != v4Mapped || uint32(v1) != v4Mapped {
+		p.tuple |= wideBit
+		p.wide = [4]uint64{c0, c1, v0, v1}
+	}
+	a := mix(c0^h.k0, c1^h.k1)
+	b := mix(v0^h.k2, v1^h.k3)
+	return mix(a^ports^h.k4, b^h.k0)
+}
+
+// unpack rebuilds the key of inline words addr and tuple, taking the
+// addresses from wide when the tuple says so.
+func unpack(addr, tuple uint64, wide *[4]uint64, k *Key) {
+	le := binary.LittleEndian
+	*k = Key{CPort: uint16(tuple), VPort: uint16(tuple >> 16), Proto: uint8(tuple >> 32)}
+	if tuple&wideBit != 0 {
+		le.PutUint64(k.Client[0:8], wide[0])
+		le.PutUint64(k.Client[8:16], wide[1])
+		le.PutUint64(k.Virtual[0:8], wide[2])
+		le.PutUint64(k.Virtual[8:16], wide[3])
+		return
+	}
+	le.PutUint64(k.Client[8:16], v4Mapped|addr<<32)
+	le.PutUint64(k.Virtual[8:16], v4Mapped|addr>>32<<32)
+}
 
 // hasher is a seeded 64-bit hash of a [Key]: a wyhash-style fold of the
 // key's five 64-bit words through 64×64→128-bit multiplications. It is
@@ -88,17 +178,4 @@ func (h *hasher) sum(k *Key) uint64 {
 	a := mix(c0^h.k0, c1^h.k1)
 	b := mix(v0^h.k2, v1^h.k3)
 	return mix(a^p^h.k4, b^h.k0)
-}
-
-// equal reports whether a and b are the same key, word by word (blank
-// padding is ignored, as == ignores it).
-func (a *Key) equal(b *Key) bool {
-	le := binary.LittleEndian
-	x := le.Uint64(a.Client[0:8]) ^ le.Uint64(b.Client[0:8])
-	x |= le.Uint64(a.Client[8:16]) ^ le.Uint64(b.Client[8:16])
-	x |= le.Uint64(a.Virtual[0:8]) ^ le.Uint64(b.Virtual[0:8])
-	x |= le.Uint64(a.Virtual[8:16]) ^ le.Uint64(b.Virtual[8:16])
-	p := uint64(a.CPort) | uint64(a.VPort)<<16 | uint64(a.Proto)<<32
-	q := uint64(b.CPort) | uint64(b.VPort)<<16 | uint64(b.Proto)<<32
-	return x|(p^q) == 0
 }

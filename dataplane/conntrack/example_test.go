@@ -34,9 +34,9 @@ func Example() {
 	packet(2*s, conntrack.TCPAck)
 	packet(3*s, conntrack.TCPFin|conntrack.TCPAck)
 
-	var expired [256]conntrack.Entry
+	var expired [256]conntrack.Record
 	n := ct.ExpireInto(200*s, 256, expired[:])
-	fmt.Println("expired:", n, "dest", expired[0].Dest, "state", expired[0].State, "left:", ct.Len())
+	fmt.Println("expired:", n, "dest", expired[0].Entry.Dest, "state", expired[0].Entry.State, "left:", ct.Len())
 	// Output:
 	// SYN_RECV    active=true expires in 60s
 	// ESTABLISHED active=true expires in 900s

@@ -6,8 +6,8 @@ const reclaimWindow = 64
 
 // ExpireInto continues the expiry sweep: it inspects up to budget pool
 // entries, starting where the previous call (or InsertReclaim) stopped,
-// removes every entry expired at now (Expires <= now) and copies it into
-// out, so the caller can release what the connection held
+// removes every entry expired at now (Expires <= now) and copies it, with
+// its key, into out, so the caller can release what the connection held
 // (per-destination counts, FULLNAT ports). It stops early when out is
 // full and returns the number of entries copied.
 //
@@ -15,7 +15,7 @@ const reclaimWindow = 64
 // used, then starts over; entries never move, so one sweep sees every
 // entry that existed during it. An entry expires at most one sweep after
 // its deadline: about used-pool-size/budget calls.
-func (t *Table) ExpireInto(now int64, budget int, out []Entry) int {
+func (t *Table) ExpireInto(now int64, budget int, out []Record) int {
 	n := 0
 	for n < len(out) && budget > 0 && t.count > 0 {
 		p, found, inspected := t.scan(now, budget)
@@ -23,7 +23,7 @@ func (t *Table) ExpireInto(now int64, budget int, out []Entry) int {
 		if !found {
 			break
 		}
-		out[n] = t.entries[p]
+		t.record(p, &out[n])
 		n++
 		t.removeEntry(p)
 	}
@@ -70,27 +70,28 @@ func (t *Table) scan(now int64, budget int) (p uint32, found bool, inspected int
 	return 0, false, inspected
 }
 
-// Range calls fn for every entry in pool order, expired ones included
-// (compare Expires with the current time to tell them apart), until fn
-// returns false. fn must not insert, delete or expire entries. Range
+// Range calls fn for every entry in pool order, with its index (for
+// [Table.KeyOf]), expired ones included (compare Expires with the current
+// time to tell them apart), until fn returns false. fn must not insert,
+// delete or expire entries. Range
 // visits the whole table at once: it is for tests and small tables; the
 // control plane should page with [Table.Page].
-func (t *Table) Range(fn func(*Entry) bool) {
+func (t *Table) Range(fn func(idx int32, e *Entry) bool) {
 	for p := uint32(0); p < t.high; p++ {
-		if t.used[p/64]&(1<<(p%64)) != 0 && !fn(&t.entries[p]) {
+		if t.used[p/64]&(1<<(p%64)) != 0 && !fn(int32(p), &t.entries[p]) {
 			return
 		}
 	}
 }
 
-// Page copies live entries (Expires > now) into out, in pool order,
-// starting at pool index from (0 to begin a listing). It returns how many
-// it copied and the index to continue from, or next = -1 when the listing
-// is complete. It inspects at most len(out)*8 entries per call, so a
-// worker can serve a listing in bounded slices between batches. Entries
-// never move, so a connection that lives through the whole listing is
+// Page copies live entries (Expires > now) with their keys into out, in
+// pool order, starting at pool index from (0 to begin a listing). It
+// returns how many it copied and the index to continue from, or next = -1
+// when the listing is complete. It inspects at most len(out)*8 entries per
+// call, so a worker can serve a listing in bounded slices between batches.
+// Entries never move, so a connection that lives through the whole listing is
 // listed exactly once; one created meanwhile may be missed.
-func (t *Table) Page(from int, now int64, out []Entry) (n, next int) {
+func (t *Table) Page(from int, now int64, out []Record) (n, next int) {
 	if from < 0 || from >= int(t.high) {
 		return 0, -1
 	}
@@ -98,7 +99,7 @@ func (t *Table) Page(from int, now int64, out []Entry) (n, next int) {
 	p := from
 	for ; p < end && n < len(out); p++ {
 		if t.used[p/64]&(1<<(p%64)) != 0 && t.entries[p].Expires > now {
-			out[n] = t.entries[p]
+			t.record(uint32(p), &out[n])
 			n++
 		}
 	}

@@ -15,6 +15,12 @@ const (
 	// waits only for its reply, as IPVS's IP_VS_CONN_F_ONE_PACKET
 	// connections are never hashed.
 	FlagOnePacket uint8 = 1 << 1
+	// FlagLinked marks a connection controlled by a persistence template:
+	// the engine keeps its link to the template in an array beside the
+	// table (engine/persist.go) and reads that array only for entries
+	// flagged FlagLinked or FlagTemplate, so that other connections never
+	// touch its memory.
+	FlagLinked uint8 = 1 << 2
 	// FlagPEData marks a template keyed by a persistence engine (--pe
 	// sip): its key's virtual address is a hash of the engine's data, and
 	// the engine keeps the data and the real virtual address beside the

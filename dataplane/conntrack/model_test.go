@@ -8,7 +8,7 @@ import (
 // model is the slow reference: every record the table should hold, by an
 // id the test stores in Entry.Dest.
 type model struct {
-	recs          map[uint32]Entry
+	recs          map[uint32]Record
 	idx           map[uint32]int32 // where each record was inserted: entries never move
 	full, exists  uint64
 	nextID        uint32
@@ -19,8 +19,8 @@ type model struct {
 
 // live returns the id of the live record with key k.
 func (m *model) live(k *Key, now int64) (uint32, bool) {
-	for id, e := range m.recs {
-		if e.Key == *k && e.Expires > now {
+	for id, r := range m.recs {
+		if r.Key == *k && r.Entry.Expires > now {
 			return id, true
 		}
 	}
@@ -72,14 +72,15 @@ func TestAgainstModel(t *testing.T) {
 
 func runModel(t *testing.T, seed uint64, steps int) Stats {
 	r := rand.New(rand.NewPCG(seed, seed*7919))
-	// Sizes at the top of their slot count (6, 24, 96, 384: index load
-	// 3/4 when full) and just past it.
-	capacity := []int{1, 6, 7, 24, 30, 96, 100, 384, 500}[r.IntN(9)]
+	// Sizes that fill their index to 3/4 (6 of 8 slots, 48 of 64, 384 of
+	// 512), just past them, and in between; the small ones wrap their
+	// runs from the last slot to the first all the time.
+	capacity := []int{1, 6, 7, 24, 48, 49, 100, 384, 500}[r.IntN(9)]
 	tb := New(capacity, r.Uint64())
 	keys := keyPool(r, tb.Cap()*2+3)
-	m := &model{recs: map[uint32]Entry{}, idx: map[uint32]int32{}}
+	m := &model{recs: map[uint32]Record{}, idx: map[uint32]int32{}}
 	now := int64(r.IntN(1000)) * sec
-	out := make([]Entry, 64)
+	out := make([]Record, 64)
 	fail := func(format string, args ...any) {
 		t.Helper()
 		t.Fatalf("seed %d cap %d: "+format, append([]any{seed, tb.Cap()}, args...)...)
@@ -116,19 +117,19 @@ func runModel(t *testing.T, seed uint64, steps int) Stats {
 			if idx, ok := tb.Lookup(k, now); ok {
 				to := uint32(r.IntN(8))
 				tb.Touch(idx, now, to)
-				e := m.recs[tb.At(idx).Dest]
-				e.Expires = now + int64(to)*sec
-				m.recs[tb.At(idx).Dest] = e
+				rec := m.recs[tb.At(idx).Dest]
+				rec.Entry.Expires = now + int64(to)*sec
+				m.recs[tb.At(idx).Dest] = rec
 			}
 		case op < 98:
 			budget := 1 + r.IntN(tb.Cap()/2+1)
 			modelExpire(tb, m, now, budget, out[:1+r.IntN(len(out))], fail)
 		default: // a full sweep leaves nothing expired behind
-			big := make([]Entry, tb.Cap())
+			big := make([]Record, tb.Cap())
 			modelExpire(tb, m, now, tb.Cap(), big, fail) // exactly one sweep
-			for id, e := range m.recs {
-				if e.Expires <= now {
-					fail("step %d: record %d expired at %d survived a full sweep at %d", step, id, e.Expires, now)
+			for id, rec := range m.recs {
+				if rec.Entry.Expires <= now {
+					fail("step %d: record %d expired at %d survived a full sweep at %d", step, id, rec.Entry.Expires, now)
 				}
 			}
 		}
@@ -171,15 +172,17 @@ func admit(tb *Table, m *model, k *Key, now int64, r *rand.Rand, idx int32, ok b
 			fail("insert refused with %d of %d", len(m.recs), tb.Cap())
 		}
 		e := tb.At(idx)
-		if e.Key != *k || e.Expires != now+2*sec {
-			fail("new entry %+v", *e)
+		var got Key
+		tb.KeyOf(idx, &got)
+		if got != *k || e.Expires != now+2*sec || e.Dest != 0 || e.Sync != 0 {
+			fail("new entry %+v, key %v", *e, got)
 		}
 		m.nextID++
 		m.insertedTotal++
 		e.Dest = m.nextID
 		to := uint32(r.IntN(8))
 		tb.Touch(idx, now, to)
-		m.recs[m.nextID] = *e
+		m.recs[m.nextID] = Record{Key: *k, Entry: *e}
 		m.idx[m.nextID] = idx
 	}
 }
@@ -191,17 +194,17 @@ func modelInsert(tb *Table, m *model, k *Key, now int64, r *rand.Rand, fail fail
 
 func modelInsertReclaim(tb *Table, m *model, k *Key, now int64, r *rand.Rand, fail failFunc) {
 	full := len(m.recs) >= tb.Cap()
-	var old Entry
+	var old Record
 	idx, reclaimed, ok := tb.InsertReclaim(k, now, &old)
 	if reclaimed {
 		if !full {
 			fail("InsertReclaim reclaimed from a table that was not full")
 		}
-		want, known := m.recs[old.Dest]
-		if !known || want != old || old.Expires > now {
+		want, known := m.recs[old.Entry.Dest]
+		if !known || want != old || old.Entry.Expires > now {
 			fail("reclaimed %+v; model has %+v (known %v)", old, want, known)
 		}
-		delete(m.recs, old.Dest)
+		delete(m.recs, old.Entry.Dest)
 		m.reclaimTotal++
 	} else if full && ok {
 		fail("InsertReclaim succeeded in a full table without reclaiming")
@@ -209,27 +212,29 @@ func modelInsertReclaim(tb *Table, m *model, k *Key, now int64, r *rand.Rand, fa
 	admit(tb, m, k, now, r, idx, ok, fail)
 }
 
-func modelExpire(tb *Table, m *model, now int64, budget int, out []Entry, fail failFunc) {
+func modelExpire(tb *Table, m *model, now int64, budget int, out []Record, fail failFunc) {
 	n := tb.ExpireInto(now, budget, out)
 	if n > len(out) || n > budget {
 		fail("ExpireInto returned %d (out %d, budget %d)", n, len(out), budget)
 	}
-	for _, e := range out[:n] {
-		want, ok := m.recs[e.Dest]
-		if !ok || want != e || e.Expires > now {
-			fail("ExpireInto returned %+v; model has %+v (known %v)", e, want, ok)
+	for _, rec := range out[:n] {
+		want, ok := m.recs[rec.Entry.Dest]
+		if !ok || want != rec || rec.Entry.Expires > now {
+			fail("ExpireInto returned %+v; model has %+v (known %v)", rec, want, ok)
 		}
-		delete(m.recs, e.Dest)
+		delete(m.recs, rec.Entry.Dest)
 		m.expiredTotal++
 	}
 }
 
 func compareContents(tb *Table, m *model, fail failFunc) {
 	seen := 0
-	tb.Range(func(e *Entry) bool {
+	tb.Range(func(idx int32, e *Entry) bool {
 		seen++
-		if want, ok := m.recs[e.Dest]; !ok || want != *e {
-			fail("table holds %+v; model has %+v (known %v)", *e, want, ok)
+		got := Record{Entry: *e}
+		tb.KeyOf(idx, &got.Key)
+		if want, ok := m.recs[e.Dest]; !ok || want != got {
+			fail("table holds %+v; model has %+v (known %v)", got, want, ok)
 		}
 		return true
 	})

@@ -30,7 +30,7 @@ type Hop struct {
 // Reply is the reply record of a connection: its reply key and the hop
 // back to the client. Only connections given one with [Table.SetReply]
 // have it; records come from a pool of the reply capacity
-// ([NewWithReplies]), so DR and TUN connections cost 4 bytes here.
+// ([NewWithReplies]), so DR and TUN connections cost nothing here.
 type Reply struct {
 	Key ReplyKey
 	Hop Hop
@@ -52,10 +52,6 @@ func (h *hasher) sumReply(k *ReplyKey) uint64 {
 	return mix(a^p^h.k4, b^h.k1)
 }
 
-// rdist returns how far slot i of the reply index is from the home slot
-// of tag.
-func (t *Table) rdist(tag, i uint32) uint32 { return (i - tag>>t.rshift) & t.rmask }
-
 // ReplyCap returns the reply capacity: how many entries may have a reply
 // key at a time.
 func (t *Table) ReplyCap() int { return len(t.replies) }
@@ -74,23 +70,24 @@ func (t *Table) ReplyLen() int { return t.rcount }
 func (t *Table) SetReply(idx int32, k *ReplyKey, hop *Hop, now int64) bool {
 	p := uint32(idx)
 	tag := tagOf(t.hash.sumReply(k))
-	i := tag >> t.rshift
+	x := &t.ridx
+	i := x.home(tag)
 	for d := uint32(0); ; d++ {
-		s := t.rslots[i]
+		s := x.slots[i]
 		st := uint32(s >> 32)
-		if s == 0 || t.rdist(st, i) < d {
+		if s == 0 || x.dist(st, i) < d {
 			break
 		}
-		if st == tag && uint32(s) != p {
-			o := uint32(s)
-			if t.replies[t.rec[o]-1].Key == *k && t.entries[o].Expires > now {
+		if o := uint32(s); st == tag && o != p {
+			if t.replies[t.entries[o].rec-1].Key == *k && t.entries[o].Expires > now {
 				t.stats.ReplyExists++
 				return false
 			}
 		}
-		i = (i + 1) & t.rmask
+		i = x.next(i)
 	}
-	r := t.rec[p]
+	e := &t.entries[p]
+	r := e.rec
 	if r != 0 {
 		t.unlinkReply(p)
 	} else {
@@ -99,9 +96,9 @@ func (t *Table) SetReply(idx int32, k *ReplyKey, hop *Hop, now int64) bool {
 			t.stats.ReplyFull++
 			return false
 		}
-		t.rec[p] = r
+		e.rec = r
 	}
-	t.insertReply(p, tag)
+	x.put(tag, p)
 	t.replies[r-1] = Reply{Key: *k, Hop: *hop}
 	return true
 }
@@ -122,75 +119,55 @@ func (t *Table) allocReply() (uint32, bool) {
 	return t.rhigh, true
 }
 
-// insertReply places pool entry p with reply tag tag in the reply index,
-// in Robin Hood order.
-func (t *Table) insertReply(p, tag uint32) {
-	i := tag >> t.rshift
-	for d := uint32(0); ; d++ {
-		s := t.rslots[i]
-		if s == 0 {
-			break
-		}
-		if t.rdist(uint32(s>>32), i) < d {
-			shiftUp(t.rslots, t.rmask, i)
-			break
-		}
-		i = (i + 1) & t.rmask
-	}
-	t.rslots[i] = uint64(tag)<<32 | uint64(p)
-}
-
 // LookupReply returns the index of the live connection whose reply key is
 // k. It does not allocate.
 func (t *Table) LookupReply(k *ReplyKey, now int64) (idx int32, ok bool) {
 	tag := tagOf(t.hash.sumReply(k))
-	i := tag >> t.rshift
+	x := &t.ridx
+	i := x.home(tag)
 	for d := uint32(0); ; d++ {
-		s := t.rslots[i]
+		s := x.slots[i]
 		st := uint32(s >> 32)
-		if s == 0 || t.rdist(st, i) < d {
+		if s == 0 || x.dist(st, i) < d {
 			return 0, false
 		}
 		if st == tag {
-			p := uint32(s)
-			if t.replies[t.rec[p]-1].Key == *k && t.entries[p].Expires > now {
-				return int32(p), true
+			e := &t.entries[uint32(s)]
+			if t.replies[e.rec-1].Key == *k && e.Expires > now {
+				return int32(uint32(s)), true
 			}
 		}
-		i = (i + 1) & t.rmask
+		i = x.next(i)
 	}
 }
 
 // ReplyOf returns the reply record of connection idx, or nil if it has
-// none. The caller may change the record's Hop, never its Key.
+// none. The caller may change the record's Hop, never its Key. Like
+// [Table.At], the pointer does not keep the table alive.
 func (t *Table) ReplyOf(idx int32) *Reply {
 	p := uint32(idx)
-	if p >= uint32(len(t.entries)) || t.rec[p] == 0 {
+	if p >= uint32(len(t.entries)) || t.entries[p].rec == 0 {
 		return nil
 	}
-	return &t.replies[t.rec[p]-1]
+	return &t.replies[t.entries[p].rec-1]
 }
 
 // removeReply unlinks pool entry p from the reply index and frees its
 // record.
 func (t *Table) removeReply(p uint32) {
 	t.unlinkReply(p)
-	r := t.rec[p] - 1
+	e := &t.entries[p]
+	r := e.rec - 1
 	binary.LittleEndian.PutUint32(t.replies[r].Key.Peer[0:4], t.rfree)
 	t.rfree = r
-	t.rec[p] = 0
+	e.rec = 0
 	t.rcount--
 }
 
 // unlinkReply removes pool entry p's slot from the reply index.
 func (t *Table) unlinkReply(p uint32) {
-	want := uint64(tagOf(t.hash.sumReply(&t.replies[t.rec[p]-1].Key)))<<32 | uint64(p)
-	i := uint32(want>>32) >> t.rshift
-	for n := uint32(0); n <= t.rmask; n++ {
-		if t.rslots[i] == want {
-			removeSlot(t.rslots, t.rmask, t.rshift, i)
-			return
-		}
-		i = (i + 1) & t.rmask
+	want := uint64(tagOf(t.hash.sumReply(&t.replies[t.entries[p].rec-1].Key)))<<32 | uint64(p)
+	if i, ok := t.ridx.find(want); ok {
+		t.ridx.remove(i)
 	}
 }

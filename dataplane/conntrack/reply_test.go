@@ -66,11 +66,11 @@ func TestReplyLookupFollowsTheConnection(t *testing.T) {
 	if _, ok := tb.LookupReply(&r, 10e9); ok {
 		t.Fatal("LookupReply found a deleted connection")
 	}
-	var out [4]Entry
+	var out [4]Record
 	if n := tb.ExpireInto(30e9, 64, out[:]); n != 1 {
 		t.Fatalf("expired %d entries, want 1", n)
 	}
-	for _, s := range tb.rslots {
+	for _, s := range tb.ridx.slots {
 		if s != 0 {
 			t.Fatal("reply index not empty after every connection left")
 		}
@@ -172,7 +172,8 @@ func TestReplyCapacity(t *testing.T) {
 		t.Fatalf("a third reply key fit in a pool of 2: stats %+v", tb.Stats())
 	}
 	// Replacing a connection's key needs no new record.
-	other := natReply(0xc6120b02, 8080, &tb.At(idx[0]).Key)
+	k0 := keyAt(tb, uint32(idx[0]))
+	other := natReply(0xc6120b02, 8080, &k0)
 	if !tb.SetReply(idx[0], &other, &Hop{Link: 9}, 0) || tb.ReplyLen() != 2 {
 		t.Fatalf("replacing a reply key refused (len %d)", tb.ReplyLen())
 	}

@@ -3,6 +3,7 @@ package conntrack
 import (
 	"reflect"
 	"testing"
+	"unsafe"
 )
 
 func TestStateNames(t *testing.T) {
@@ -104,8 +105,8 @@ func checkPointerFree(t *testing.T, path string, typ reflect.Type) {
 func TestEntryLayout(t *testing.T) {
 	typ := reflect.TypeOf(Entry{})
 	checkPointerFree(t, "Entry", typ)
-	if typ.Size() != EntrySize || EntrySize != 64 {
-		t.Errorf("Entry is %d bytes, EntrySize %d; want 64", typ.Size(), EntrySize)
+	if typ.Size() != EntrySize || EntrySize != 48 || unsafe.Sizeof(Entry{}) != 48 {
+		t.Errorf("Entry is %d bytes, EntrySize %d; want 48", typ.Size(), EntrySize)
 	}
 	if s := reflect.TypeOf(Key{}).Size(); s != 40 {
 		t.Errorf("Key is %d bytes, want 40", s)

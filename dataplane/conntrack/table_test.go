@@ -17,6 +17,13 @@ func v4Key(client uint32, port uint16) Key {
 	return k
 }
 
+// keyAt returns the key of pool entry p.
+func keyAt(tb *Table, p uint32) Key {
+	var k Key
+	tb.KeyOf(int32(p), &k)
+	return k
+}
+
 // checkInvariants verifies the layout: every index slot names a used
 // entry under that entry's tag, each used entry has exactly one slot, runs
 // are in Robin Hood order, the free list and bitmap agree with the count,
@@ -25,7 +32,7 @@ func checkInvariants(t *testing.T, tb *Table, now int64) {
 	t.Helper()
 	isUsed := func(p uint32) bool { return tb.used[p/64]&(1<<(p%64)) != 0 }
 	seen := make(map[uint32]bool)
-	for i, s := range tb.slots {
+	for i, s := range tb.idx.slots {
 		if s == 0 {
 			continue
 		}
@@ -34,13 +41,13 @@ func checkInvariants(t *testing.T, tb *Table, now int64) {
 			t.Fatalf("slot %d names entry %d (high %d, used %v, seen %v)", i, p, tb.high, isUsed(p), seen[p])
 		}
 		seen[p] = true
-		if tagOf(tb.hash.sum(&tb.entries[p].Key)) != tag {
+		if k := keyAt(tb, p); tagOf(tb.hash.sum(&k)) != tag {
 			t.Fatalf("slot %d: tag %#x is not the tag of entry %d", i, tag, p)
 		}
-		if d := tb.dist(tag, uint32(i)); d > 0 {
-			prev := (uint32(i) - 1) & tb.mask
-			ps := tb.slots[prev]
-			if ps == 0 || tb.dist(uint32(ps>>32), prev)+1 < d {
+		if d := tb.idx.dist(tag, uint32(i)); d > 0 {
+			prev := tb.idx.prev(uint32(i))
+			ps := tb.idx.slots[prev]
+			if ps == 0 || tb.idx.dist(uint32(ps>>32), prev)+1 < d {
 				t.Fatalf("slot %d (dist %d) breaks Robin Hood order after slot %d", i, d, prev)
 			}
 		}
@@ -55,7 +62,8 @@ func checkInvariants(t *testing.T, tb *Table, now int64) {
 			t.Fatalf("used entry %d has no index slot", p)
 		}
 		if e := &tb.entries[p]; e.Expires > now {
-			idx, ok := tb.Lookup(&e.Key, now)
+			k := keyAt(tb, p)
+			idx, ok := tb.Lookup(&k, now)
 			if !ok || idx != int32(p) {
 				t.Fatalf("live entry %d: Lookup = %d, %v", p, idx, ok)
 			}
@@ -79,32 +87,42 @@ func checkInvariants(t *testing.T, tb *Table, now int64) {
 }
 
 func TestNewSizing(t *testing.T) {
+	// ceil(capacity*4/3) slots, at least 8, not a power of two: a full
+	// index is at most 3/4 full.
 	cases := []struct{ capacity, slots, cap int }{
-		{-5, 8, 1}, {0, 8, 1}, {1, 8, 1}, {6, 8, 6}, {7, 16, 7},
-		{1000, 2048, 1000}, {1536, 2048, 1536}, {1537, 4096, 1537},
-		{1 << 20, 1 << 21, 1 << 20},
+		{-5, 8, 1}, {0, 8, 1}, {1, 8, 1}, {6, 8, 6}, {7, 10, 7},
+		{1000, 1334, 1000}, {6000, 8000, 6000}, {6001, 8002, 6001},
+		{1 << 20, 1398102, 1 << 20},
 	}
 	for _, c := range cases {
 		tb := New(c.capacity, 1)
-		if len(tb.slots) != c.slots || tb.Cap() != c.cap || tb.Len() != 0 {
+		if len(tb.idx.slots) != c.slots || tb.Cap() != c.cap || tb.Len() != 0 {
 			t.Errorf("New(%d): slots %d cap %d len %d; want slots %d cap %d len 0",
-				c.capacity, len(tb.slots), tb.Cap(), tb.Len(), c.slots, c.cap)
+				c.capacity, len(tb.idx.slots), tb.Cap(), tb.Len(), c.slots, c.cap)
 		}
+		if c.cap*loadDen > c.slots*loadNum {
+			t.Errorf("New(%d): load %d/%d over 3/4", c.capacity, c.cap, c.slots)
+		}
+		tb.Close()
 	}
-	// Pool, index, bitmap, reply references; reply index and records.
-	if got, want := New(1<<20, 1).Bytes(), (1<<20)*64+(1<<21)*8+(1<<20)/8+(1<<20)*4+(1<<21)*8+(1<<20)*54; got != want {
+	// Pool, index, bitmap; reply index and records.
+	tb := New(1<<20, 1)
+	if got, want := tb.Bytes(), (1<<20)*48+1398102*8+(1<<20)/8+1398102*8+(1<<20)*54; got != want {
 		t.Errorf("Bytes() = %d, want %d", got, want)
 	}
-	if got, want := NewWithReplies(1<<20, 1<<18, 1).Bytes(), (1<<20)*64+(1<<21)*8+(1<<20)/8+(1<<20)*4+(1<<19)*8+(1<<18)*54; got != want {
+	tb.Close()
+	tb = NewWithReplies(1<<20, 1<<18, 1)
+	if got, want := tb.Bytes(), (1<<20)*48+1398102*8+(1<<20)/8+349526*8+(1<<18)*54; got != want {
 		t.Errorf("NewWithReplies(1M, 256k).Bytes() = %d, want %d", got, want)
 	}
+	tb.Close()
 	for _, c := range []struct{ capacity, replies, rslots, rcap int }{
-		{1000, 0, 8, 0}, {1000, -1, 8, 0}, {1000, 6, 8, 6}, {1000, 7, 16, 7}, {100, 1000, 256, 100},
+		{1000, 0, 8, 0}, {1000, -1, 8, 0}, {1000, 6, 8, 6}, {1000, 7, 10, 7}, {100, 1000, 134, 100},
 	} {
 		tb := NewWithReplies(c.capacity, c.replies, 1)
-		if len(tb.rslots) != c.rslots || tb.ReplyCap() != c.rcap || tb.Cap() != c.capacity {
+		if len(tb.ridx.slots) != c.rslots || tb.ReplyCap() != c.rcap || tb.Cap() != c.capacity {
 			t.Errorf("NewWithReplies(%d, %d): reply slots %d, reply cap %d, cap %d; want %d, %d, %d",
-				c.capacity, c.replies, len(tb.rslots), tb.ReplyCap(), tb.Cap(), c.rslots, c.rcap, c.capacity)
+				c.capacity, c.replies, len(tb.ridx.slots), tb.ReplyCap(), tb.Cap(), c.rslots, c.rcap, c.capacity)
 		}
 	}
 }
@@ -121,7 +139,7 @@ func TestInsertLookupDelete(t *testing.T) {
 		t.Fatal("Insert into an empty table failed")
 	}
 	e := tb.At(idx)
-	if e.Key != k || e.Expires != now+2*sec || e.Dest != 0 || e.State != StateNone {
+	if keyAt(tb, uint32(idx)) != k || e.Expires != now+2*sec || e.Dest != 0 || e.State != StateNone {
 		t.Fatalf("new entry = %+v; want key set, Expires now+2s, rest zero", *e)
 	}
 	e.Dest, e.Service, e.State = 7, 3, StateSynRecv
@@ -176,9 +194,9 @@ func TestExpiredIsAbsentButReported(t *testing.T) {
 	if got, ok := tb.Lookup(&k, later); !ok || tb.At(got).Dest != 12 {
 		t.Fatalf("Lookup found %v Dest %d; want the live entry (Dest 12)", ok, tb.At(got).Dest)
 	}
-	out := make([]Entry, 8)
+	out := make([]Record, 8)
 	n := tb.ExpireInto(later, tb.Cap(), out)
-	if n != 1 || out[0].Dest != 11 || out[0].Key != k {
+	if n != 1 || out[0].Entry.Dest != 11 || out[0].Key != k {
 		t.Fatalf("ExpireInto = %d entries, first %+v; want the expired Dest 11", n, out[0])
 	}
 	if got, ok := tb.Lookup(&k, later); !ok || tb.At(got).Dest != 12 || tb.Len() != 1 {
@@ -210,9 +228,9 @@ func TestFullTable(t *testing.T) {
 	if _, ok := tb.Insert(&k, now); ok {
 		t.Fatal("Insert reused an unreclaimed expired entry")
 	}
-	var old Entry
+	var old Record
 	idx, reclaimed, ok := tb.InsertReclaim(&k, now, &old)
-	if !ok || !reclaimed || old.Expires > now || old.Key == (Key{}) {
+	if !ok || !reclaimed || old.Entry.Expires > now || old.Key == (Key{}) {
 		t.Fatalf("InsertReclaim = %d, %v, %v, old %+v; want an expired entry reclaimed", idx, reclaimed, ok, old)
 	}
 	if _, ok := tb.Lookup(&old.Key, 0); ok {
@@ -222,7 +240,7 @@ func TestFullTable(t *testing.T) {
 		t.Fatalf("Len %d Reclaimed %d; want %d, 1", tb.Len(), tb.Stats().Reclaimed, tb.Cap())
 	}
 	checkInvariants(t, tb, now)
-	out := make([]Entry, tb.Cap())
+	out := make([]Record, tb.Cap())
 	n := tb.ExpireInto(now, tb.Cap(), out)
 	if n != tb.Cap()/2-1 { // half expired, one of them already reclaimed
 		t.Fatalf("ExpireInto reclaimed %d of %d, want %d", n, tb.Cap(), tb.Cap()/2-1)
@@ -242,7 +260,7 @@ func TestInsertReclaimNotFull(t *testing.T) {
 	k := v4Key(1, 1)
 	idx, _ := tb.Insert(&k, 0)
 	tb.Touch(idx, 0, 1)
-	var old Entry
+	var old Record
 	k2 := v4Key(2, 2)
 	if _, reclaimed, ok := tb.InsertReclaim(&k2, 10*sec, &old); !ok || reclaimed {
 		t.Fatalf("InsertReclaim on a non-full table: reclaimed %v ok %v; want false, true", reclaimed, ok)
@@ -260,7 +278,7 @@ func TestExpireBudget(t *testing.T) {
 		tb.Touch(idx, 0, 1)
 	}
 	now := 2 * sec
-	out := make([]Entry, 4096)
+	out := make([]Record, 4096)
 	const budget = 100
 	total, calls := 0, 0
 	for tb.Len() > 0 {
@@ -307,17 +325,17 @@ func TestRangeAndPage(t *testing.T) {
 		tb.Touch(idx, 0, timeout)
 	}
 	n := 0
-	tb.Range(func(*Entry) bool { n++; return true })
+	tb.Range(func(int32, *Entry) bool { n++; return true })
 	if n != 200 {
 		t.Fatalf("Range visited %d entries, want 200", n)
 	}
 	n = 0
-	tb.Range(func(*Entry) bool { n++; return n < 5 })
+	tb.Range(func(int32, *Entry) bool { n++; return n < 5 })
 	if n != 5 {
 		t.Fatalf("Range did not stop: %d calls", n)
 	}
 	got := map[Key]bool{}
-	page := make([]Entry, 7)
+	page := make([]Record, 7)
 	for from, calls := 0, 0; from >= 0; calls++ {
 		var c int
 		c, from = tb.Page(from, 10*sec, page)
@@ -367,9 +385,9 @@ func TestProbeLengths(t *testing.T) {
 		}
 	}
 	var sum, maxd uint32
-	for i, s := range tb.slots {
+	for i, s := range tb.idx.slots {
 		if s != 0 {
-			d := tb.dist(uint32(s>>32), uint32(i))
+			d := tb.idx.dist(uint32(s>>32), uint32(i))
 			sum += d
 			maxd = max(maxd, d)
 		}
@@ -380,5 +398,5 @@ func TestProbeLengths(t *testing.T) {
 	if mean > 2.5 || maxd > 40 {
 		t.Fatalf("mean probe distance %.2f, max %d: hash clusters", mean, maxd)
 	}
-	t.Logf("load %d/%d: mean distance %.2f, max %d", tb.Len(), len(tb.slots), mean, maxd)
+	t.Logf("load %d/%d: mean distance %.2f, max %d", tb.Len(), len(tb.idx.slots), mean, maxd)
 }

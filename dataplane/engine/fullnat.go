@@ -102,7 +102,7 @@ func (w *Worker) takeLocalPort(svc *snapshot.Service, m *packet.Meta) (uint32, u
 // bindLocalPort gives new connection idx the local port takeLocalPort
 // chose.
 func (w *Worker) bindLocalPort(idx int32, e *conntrack.Entry, slot uint32, lport uint16) {
-	e.LAddr, e.LPort = slot, lport
+	e.LAddr, e.LPort = uint16(slot), lport
 	w.fn.seq[idx] = fullnat.SeqState{}
 }
 
@@ -147,12 +147,12 @@ func (w *Worker) xmitFullNAT(d *port.Desc, frame []byte, m *packet.Meta, idx int
 	return 0, verdict.Tx
 }
 
-// releasePort gives the local port of FULLNAT connection e back to the
-// pool. e may be a copy (expiry hands out copies).
-func (w *Worker) releasePort(e *conntrack.Entry) {
-	if w.fn.pool.Release(e.LAddr, e.Key.Proto, e.LPort) {
+// releasePort gives local port lport of local address slot laddr back to
+// the pool of protocol proto.
+func (w *Worker) releasePort(laddr uint32, proto uint8, lport uint16) {
+	if w.fn.pool.Release(laddr, proto, lport) {
 		w.fn.c.portsReleased.inc()
-		c := &w.fn.laddr[e.LAddr].conns
+		c := &w.fn.laddr[laddr].conns
 		c.set(c.load() - 1)
 	} else {
 		w.fn.c.badReleases.inc()
@@ -173,7 +173,8 @@ func (w *Worker) clientAddrIn(d *port.Desc, m *packet.Meta, idx int32, e *conntr
 			return n, verdict.None
 		}
 		w.clampMSS(room, n, m, uint16(fullnat.TOASize(m.Family)))
-		got, r := fullnat.TOAInbound(room, n, m, st, m.Family, &e.Key.Client, e.Key.CPort, mtu)
+		k := w.keyOf(idx)
+		got, r := fullnat.TOAInbound(room, n, m, st, m.Family, &k.Client, k.CPort, mtu)
 		switch r {
 		case fullnat.Done:
 			w.fn.c.toaInserted.inc()
@@ -183,7 +184,8 @@ func (w *Worker) clientAddrIn(d *port.Desc, m *packet.Meta, idx int32, e *conntr
 		}
 		return got, verdict.None
 	}
-	h := fullnat.ProxyV2{Proto: m.Proto, Family: m.Family, Src: e.Key.Client, Dst: e.Key.Virtual, SrcPort: e.Key.CPort, DstPort: e.Key.VPort}
+	ck := w.keyOf(idx)
+	h := fullnat.ProxyV2{Proto: m.Proto, Family: m.Family, Src: ck.Client, Dst: ck.Virtual, SrcPort: ck.CPort, DstPort: ck.VPort}
 	k := fullnat.EncodeProxyV2(w.fn.hdr[:], &h)
 	if m.Proto == protoUDP {
 		got, r := fullnat.InsertProxyV2UDP(room, n, m, w.fn.hdr[:k], mtu)
@@ -261,8 +263,9 @@ func (w *Worker) processFullNATReply(d *port.Desc, frame []byte, m *packet.Meta,
 	sc := &w.svc[e.Service]
 	sc.outPkts.inc()
 	sc.outBytes.add(uint64(m.IPLen))
-	rewriteSrc(frame, m, &e.Key.Virtual, e.Key.VPort)
-	rewriteDst(frame, m, &e.Key.Client, e.Key.CPort)
+	k := w.keyOf(idx)
+	rewriteSrc(frame, m, &k.Virtual, k.VPort)
+	rewriteDst(frame, m, &k.Client, k.CPort)
 	hop := &w.ct.ReplyOf(idx).Hop
 	copy(frame[0:6], hop.DstMAC[:])
 	copy(frame[6:12], hop.SrcMAC[:])

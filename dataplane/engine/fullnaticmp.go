@@ -74,7 +74,8 @@ func (w *Worker) icmpOutFullNAT(d *port.Desc, frame []byte, m *packet.Meta, q *q
 	dc := &w.dest[e.Dest]
 	dc.outPkts.inc()
 	dc.outBytes.add(uint64(m.IPLen))
-	translateICMPFullNAT(frame, m, q, &e.Key.Virtual, &e.Key.Client, &e.Key.Client, e.Key.CPort, &e.Key.Virtual, e.Key.VPort)
+	k := w.keyOf(idx)
+	translateICMPFullNAT(frame, m, q, &k.Virtual, &k.Client, &k.Client, k.CPort, &k.Virtual, k.VPort)
 	hop := &w.ct.ReplyOf(idx).Hop
 	copy(frame[0:6], hop.DstMAC[:])
 	copy(frame[6:12], hop.SrcMAC[:])

@@ -135,7 +135,8 @@ func (w *Worker) icmpOut(d *port.Desc, frame []byte, m *packet.Meta, q *quoted, 
 	dc := &w.dest[e.Dest]
 	dc.outPkts.inc()
 	dc.outBytes.add(uint64(m.IPLen))
-	translateICMP(frame, m, q, true, &e.Key.Virtual, e.Key.VPort)
+	k := w.keyOf(idx)
+	translateICMP(frame, m, q, true, &k.Virtual, k.VPort)
 	hop := &w.ct.ReplyOf(idx).Hop
 	copy(frame[0:6], hop.DstMAC[:])
 	copy(frame[6:12], hop.SrcMAC[:])

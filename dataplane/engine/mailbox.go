@@ -38,7 +38,7 @@ type mailbox struct {
 // mailbox (compare-and-swap to nil) serves it, exactly once.
 type connRequest struct {
 	from    int
-	out     []conntrack.Entry
+	out     []conntrack.Record
 	pe      []peRecord // out[i]'s persistence-engine data (pesip.go)
 	n, next int        // filled by the server: entries copied, next from (-1: done)
 	now     int64      // the serving worker's clock, for the entries' Expires
@@ -134,7 +134,7 @@ func (e *Engine) ListConns(ctx context.Context) ([]ConnInfo, error) {
 }
 
 func (e *Engine) listConns(ctx context.Context) ([]ConnInfo, error) {
-	buf := make([]conntrack.Entry, connPageSize)
+	buf := make([]conntrack.Record, connPageSize)
 	pe := make([]peRecord, connPageSize)
 	var out []ConnInfo
 	for _, w := range e.workers {
@@ -152,13 +152,13 @@ func (e *Engine) listConns(ctx context.Context) ([]ConnInfo, error) {
 	return out, nil
 }
 
-func connInfo(en *conntrack.Entry, pe *peRecord, now int64, worker int) ConnInfo {
-	k := &en.Key
+func connInfo(r *conntrack.Record, pe *peRecord, now int64, worker int) ConnInfo {
+	k, en := &r.Key, &r.Entry
 	ci := ConnInfo{
 		Proto:  k.Proto,
 		Client: netip.AddrFrom16(k.Client).Unmap(), CPort: k.CPort,
 		Virtual: netip.AddrFrom16(k.Virtual).Unmap(), VPort: k.VPort,
-		Dest: en.Dest, Service: en.Service, State: en.State,
+		Dest: en.Dest, Service: uint32(en.Service), State: en.State,
 		Expires: time.Duration(en.Expires - now),
 		Flags:   en.Flags, Worker: worker,
 	}

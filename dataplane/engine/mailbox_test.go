@@ -121,7 +121,7 @@ func TestServingMailboxAllocatesNothing(t *testing.T) {
 	f := newFixture(t, 1, "rr")
 	f.openConns(100, second)
 	w := f.eng.Workers()[0]
-	buf := make([]conntrack.Entry, 64)
+	buf := make([]conntrack.Record, 64)
 	reqs := make([]*connRequest, 300)
 	for i := range reqs {
 		reqs[i] = &connRequest{out: buf, pe: make([]peRecord, len(buf)), done: make(chan struct{})}

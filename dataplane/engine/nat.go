@@ -106,7 +106,8 @@ func (w *Worker) processReply(d *port.Desc, frame []byte, m *packet.Meta, now in
 	dc := &w.dest[e.Dest]
 	dc.outPkts.inc()
 	dc.outBytes.add(uint64(m.IPLen))
-	rewriteSrc(frame, m, &e.Key.Virtual, e.Key.VPort)
+	k := w.keyOf(idx)
+	rewriteSrc(frame, m, &k.Virtual, k.VPort)
 	hop := &w.ct.ReplyOf(idx).Hop
 	copy(frame[0:6], hop.DstMAC[:])
 	copy(frame[6:12], hop.SrcMAC[:])

@@ -179,14 +179,14 @@ func TestNATTCPStateFollowsBothDirections(t *testing.T) {
 	f.injectOn(0, linkClient, fromClient(c, vip4).TCP(1234, 80, packet.TCPAck).Bytes())
 	f.one(3)
 	var state conntrack.State
-	f.eng.Workers()[0].ct.Range(func(e *conntrack.Entry) bool { state = e.State; return false })
+	f.eng.Workers()[0].ct.Range(func(_ int32, e *conntrack.Entry) bool { state = e.State; return false })
 	if state != conntrack.StateEstablished {
 		t.Fatalf("state after SYN, SYN-ACK, ACK = %v, want ESTABLISHED", state)
 	}
 	// The server closes: FIN from the reply side.
 	f.injectOn(0, linkServer, fromServer(rip, c).TCP(8080, 1234, packet.TCPFin|packet.TCPAck).Bytes())
 	f.one(4)
-	f.eng.Workers()[0].ct.Range(func(e *conntrack.Entry) bool { state = e.State; return false })
+	f.eng.Workers()[0].ct.Range(func(_ int32, e *conntrack.Entry) bool { state = e.State; return false })
 	if state != conntrack.StateFinWait {
 		t.Errorf("state after the server's FIN = %v, want FIN_WAIT (IPVS output table)", state)
 	}

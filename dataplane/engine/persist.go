@@ -41,7 +41,10 @@ import (
 // Connections find their template through links, a per-worker array
 // parallel to the connection table, with a template generation number
 // that makes a stale link (template replaced, entry reused) harmless; a
-// connection leaving the table finds its template again by key.
+// connection leaving the table finds its template again by key. Only
+// templates and the connections they control (conntrack.FlagLinked) have
+// a link: the flags gate every read and write, so the array's memory is
+// never touched by other connections.
 //
 // Because a worker keeps its own table, all connections of a client (or of
 // its netmask) must be on one worker: persistent services own flows by
@@ -84,7 +87,7 @@ func (w *Worker) schedPersist(svc *snapshot.Service, m *packet.Meta, now int64) 
 			return t.Dest, ti, verdict.None
 		}
 		// expire_quiescent_template: the template stops attracting.
-		w.release(t, now)
+		w.releaseLive(ti, now)
 		w.ct.Delete(ti)
 		w.c.connsExpired.inc()
 	}
@@ -94,14 +97,14 @@ func (w *Worker) schedPersist(svc *snapshot.Service, m *packet.Meta, now int64) 
 	}
 	ti, reclaimed, ok := w.ct.InsertReclaim(k, now, &w.reclaimed)
 	if reclaimed {
-		w.release(&w.reclaimed, now)
+		w.release(&w.reclaimed.Key, &w.reclaimed.Entry, now)
 		w.c.connsExpired.inc()
 	}
 	if !ok {
 		return 0, 0, verdict.ConnTableFull
 	}
 	t := w.ct.At(ti)
-	t.Dest, t.Service = slot, svc.ID
+	t.Dest, t.Service = slot, uint16(svc.ID)
 	t.Flags = conntrack.FlagTemplate
 	w.pePut(ti, t)
 	t.State = conntrack.StateNone
@@ -149,28 +152,29 @@ func (w *Worker) templateUsable(svc *snapshot.Service, t *conntrack.Entry) bool 
 		return false
 	}
 	d := &w.snap.Dests[t.Dest]
-	return d.Available && d.Weight > 0 && d.Service == svc.ID && t.Service == svc.ID
+	return d.Available && d.Weight > 0 && d.Service == svc.ID && uint32(t.Service) == svc.ID
 }
 
-// linkConn records that connection idx is controlled by template ti (or
-// by none when ti < 0). Every new connection passes here, so a reused
-// table entry never inherits a stale link.
-func (w *Worker) linkConn(idx, ti int32) {
+// linkConn records that new connection idx (entry e) is controlled by
+// template ti, or by none when ti < 0. A connection without a template
+// writes nothing: its entry is new, so its flags are zero and nobody
+// reads its link.
+func (w *Worker) linkConn(idx int32, e *conntrack.Entry, ti int32) {
 	if ti < 0 {
-		w.links[idx] = persistLink{}
 		return
 	}
 	w.links[ti].ref++
 	w.links[idx] = persistLink{ref: ti + 1, gen: w.links[ti].gen}
+	e.Flags |= conntrack.FlagLinked
 }
 
 // holdTemplate keeps the template controlling connection e (if any) alive
 // at least as long as e: called whenever e's timer is re-armed.
 func (w *Worker) holdTemplate(idx int32, e *conntrack.Entry, now int64) {
-	l := w.links[idx]
-	if l.ref == 0 {
+	if e.Flags&conntrack.FlagLinked == 0 {
 		return
 	}
+	l := w.links[idx]
 	ti := l.ref - 1
 	t := w.ct.At(ti)
 	if t.Flags&conntrack.FlagTemplate == 0 || w.links[ti].gen != l.gen || t.Expires <= now {
@@ -181,13 +185,14 @@ func (w *Worker) holdTemplate(idx int32, e *conntrack.Entry, now int64) {
 	}
 }
 
-// release accounts for an entry leaving the table (expired, reclaimed,
-// replaced or one-packet): a template's persistent count, or a
+// release accounts for an entry with key k leaving the table (expired,
+// reclaimed, replaced or one-packet): a template's persistent count, or a
 // connection's active or inactive count and its template's control count.
-func (w *Worker) release(e *conntrack.Entry, now int64) {
+// e may be a copy (expiry hands out copies).
+func (w *Worker) release(k *conntrack.Key, e *conntrack.Entry, now int64) {
 	w.c.states[e.State].dec()
 	if e.LPort != 0 {
-		w.releasePort(e) // FULLNAT (fullnat.go)
+		w.releasePort(uint32(e.LAddr), e.Proto(), e.LPort) // FULLNAT (fullnat.go)
 	}
 	if e.Flags&conntrack.FlagTemplate != 0 {
 		c := &w.dest[e.Dest].persist
@@ -195,26 +200,36 @@ func (w *Worker) release(e *conntrack.Entry, now int64) {
 		return
 	}
 	w.countConn(e.Dest, e.State.Active(), -1)
-	if e.Flags&conntrack.FlagOnePacket != 0 {
-		return // never linked to a template (onepacket.go)
+	if e.Flags&conntrack.FlagLinked == 0 {
+		return // never linked to a template (one-packet ones never are: onepacket.go)
 	}
 	if int(e.Service) < len(w.snap.Services) && w.snap.Services[e.Service].Flags&snapshot.SvcPersistent != 0 {
-		w.uncontrol(&w.snap.Services[e.Service], e, now)
+		w.uncontrol(&w.snap.Services[e.Service], k, e, now)
 	}
 }
 
-// uncontrol drops connection e, which is leaving the table, from the
-// control count of its template, found by key (e's copy carries no
-// index), and gives the template its own deadline back when e was the last
-// connection it controlled.
-func (w *Worker) uncontrol(svc *snapshot.Service, e *conntrack.Entry, now int64) {
+// releaseLive is release for live entry idx, which the caller deletes
+// next.
+func (w *Worker) releaseLive(idx int32, now int64) {
+	w.release(w.keyOf(idx), w.ct.At(idx), now)
+}
+
+// uncontrol drops connection e with key ck, which is leaving the table,
+// from the control count of its template, found by key (e's copy carries
+// no index), and gives the template its own deadline back when e was the
+// last connection it controlled.
+func (w *Worker) uncontrol(svc *snapshot.Service, ck *conntrack.Key, e *conntrack.Entry, now int64) {
 	k := &w.ctlKey
-	templateKeyOf(svc, e.Key.Proto, &e.Key.Client, &e.Key.Virtual, e.Key.VPort, k)
+	templateKeyOf(svc, ck.Proto, &ck.Client, &ck.Virtual, ck.VPort, k)
 	ti, ok := w.ct.Lookup(k, now)
 	if !ok {
 		return // expired already, or the service's persistence changed
 	}
-	t, l := w.ct.At(ti), &w.links[ti]
+	t := w.ct.At(ti)
+	if t.Flags&conntrack.FlagTemplate == 0 {
+		return // not a template: its link is not one
+	}
+	l := &w.links[ti]
 	if t.Dest != e.Dest || l.ref <= 0 {
 		return // a replacement template: e was not its connection
 	}
@@ -237,7 +252,7 @@ func (w *Worker) releaseOnePacket(now int64, sent bool) {
 		return
 	}
 	if e.LPort != 0 {
-		w.releasePort(e) // FULLNAT (fullnat.go)
+		w.releasePort(uint32(e.LAddr), e.Proto(), e.LPort) // FULLNAT (fullnat.go)
 	}
 	w.countConn(e.Dest, e.State.Active(), -1) // never linked to a template
 	w.c.states[e.State].dec()

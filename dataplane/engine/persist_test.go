@@ -249,7 +249,7 @@ func TestPersistentOwnerIgnoresClientPort(t *testing.T) {
 	w := f.eng.Workers()
 	var templates int
 	for _, wk := range w {
-		wk.ct.Range(func(e *conntrack.Entry) bool {
+		wk.ct.Range(func(_ int32, e *conntrack.Entry) bool {
 			if e.Flags&conntrack.FlagTemplate != 0 {
 				templates++
 			}

@@ -153,14 +153,14 @@ func le64(b []byte) uint64 {
 		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 }
 
-// peInfo copies into out the engine data of template idx of table ct for
-// a listing; out.n is 0 for an entry without any.
-func peInfo(ct *conntrack.Table, pe []peRecord, e *conntrack.Entry, now int64, out *peRecord) {
+// peInfo copies into out the engine data of template r of table ct for a
+// listing; out.n is 0 for an entry without any.
+func peInfo(ct *conntrack.Table, pe []peRecord, r *conntrack.Record, now int64, out *peRecord) {
 	out.n = 0
-	if e.Flags&conntrack.FlagPEData == 0 || pe == nil {
+	if r.Entry.Flags&conntrack.FlagPEData == 0 || pe == nil {
 		return
 	}
-	if idx, ok := ct.Lookup(&e.Key, now); ok {
+	if idx, ok := ct.Lookup(&r.Key, now); ok {
 		*out = pe[idx]
 	}
 }

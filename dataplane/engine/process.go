@@ -121,19 +121,18 @@ func (w *Worker) newConn(svc *snapshot.Service, key *conntrack.Key, m *packet.Me
 	}
 	idx, reclaimed, ok := w.ct.InsertReclaim(key, now, &w.reclaimed)
 	if reclaimed {
-		w.release(&w.reclaimed, now)
+		w.release(&w.reclaimed.Key, &w.reclaimed.Entry, now)
 		w.c.connsExpired.inc()
 	}
 	if !ok {
 		if lport != 0 {
-			w.releasePort(&conntrack.Entry{Key: *key, LAddr: lslot, LPort: lport})
+			w.releasePort(lslot, m.Proto, lport)
 		}
 		return 0, verdict.ConnTableFull
 	}
-	w.syncNew(idx)
-	e := w.ct.At(idx)
+	e := w.ct.At(idx) // zero but for its key: no sync count, no link
 	e.Dest = slot
-	e.Service = svc.ID
+	e.Service = uint16(svc.ID)
 	e.State = conntrack.StateNone
 	if m.Proto == protoUDP {
 		e.State = conntrack.StateUDP
@@ -145,7 +144,7 @@ func (w *Worker) newConn(svc *snapshot.Service, key *conntrack.Key, m *packet.Me
 		w.ops = idx // released once forwarded (Worker.handle)
 		ti = -1     // and never holds its template
 	}
-	w.linkConn(idx, ti)
+	w.linkConn(idx, e, ti)
 	w.c.states[e.State].inc()
 	w.countConn(slot, false, +1)
 	w.dest[slot].conns.inc()
@@ -174,6 +173,13 @@ func (w *Worker) track(idx int32, e *conntrack.Entry, m *packet.Meta, method sna
 		ns = sctpNext(e.State, dir, m)
 	}
 	w.setState(idx, e, ns, now)
+}
+
+// keyOf returns the key of entry idx, in the worker's scratch key: valid
+// until the next keyOf.
+func (w *Worker) keyOf(idx int32) *conntrack.Key {
+	w.ct.KeyOf(idx, &w.ek)
+	return &w.ek
 }
 
 func (w *Worker) dropped(r verdict.DropReason) (int, verdict.Verdict) {

@@ -73,7 +73,7 @@ func (w *Worker) keepConn(idx int32, m *packet.Meta, now int64) bool {
 	if !resched && !(nodest && !dest.Available) {
 		return true
 	}
-	w.release(e, now)
+	w.releaseLive(idx, now)
 	w.ct.Delete(idx)
 	w.c.connsExpired.inc()
 	return false
@@ -95,10 +95,10 @@ func isNewConn(m *packet.Meta) bool {
 // controlled by a template, TCP in TIME_WAIT or CLOSE (with mode bit 2
 // also FIN_WAIT of an input-only connection), SCTP in CLOSED.
 func (w *Worker) newConnExpected(idx int32, e *conntrack.Entry, dest *snapshot.Dest, mode uint32) bool {
-	if w.links[idx].ref != 0 {
+	if e.Flags&conntrack.FlagLinked != 0 {
 		return false // controlled by a persistence template (persist.go)
 	}
-	switch e.Key.Proto {
+	switch e.Proto() {
 	case protoTCP:
 		inputOnly := dest.Method != snapshot.MethodMasq && e.LPort == 0 // as track decides
 		return e.State == conntrack.StateTimeWait || e.State == conntrack.StateClose ||

@@ -172,7 +172,7 @@ func (w *Worker) setState(idx int32, e *conntrack.Entry, ns conntrack.State, now
 func (w *Worker) expire(now int64, budget int) {
 	n := w.ct.ExpireInto(now, budget, w.expired[:])
 	for i := 0; i < n; i++ {
-		w.release(&w.expired[i], now)
+		w.release(&w.expired[i].Key, &w.expired[i].Entry, now)
 	}
 	if n > 0 {
 		w.c.connsExpired.add(uint64(n))

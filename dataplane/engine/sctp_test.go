@@ -61,7 +61,7 @@ func (f *fixture) conn(w int) conntrack.Entry {
 	f.t.Helper()
 	var e conntrack.Entry
 	n := 0
-	f.eng.Workers()[w].ct.Range(func(x *conntrack.Entry) bool { e = *x; n++; return true })
+	f.eng.Workers()[w].ct.Range(func(_ int32, x *conntrack.Entry) bool { e = *x; n++; return true })
 	if n != 1 {
 		f.t.Fatalf("worker %d holds %d connections, want 1", w, n)
 	}

@@ -88,12 +88,8 @@ type workerSync struct {
 	master  bool         // its value for this batch
 	out     *spsc[SyncConn]
 	in      *spsc[syncIn]
-	// pkts holds, per connection-table index, the inbound packet count
-	// (low 24 bits) and the state last sent (high 8): IPVS's in_pkts and
-	// old_state, which the 64-byte entry has no room for.
-	pkts []uint32
-	rec  SyncConn // the record being built (a local would escape)
-	inr  syncIn   // the record being imported
+	rec     SyncConn // the record being built (a local would escape)
+	inr     syncIn   // the record being imported
 
 	queued, ringFull         counter
 	imported, updated, stale counter
@@ -103,7 +99,6 @@ func (w *Worker) initSync(master *atomic.Bool) {
 	w.sx.masterp = master
 	w.sx.out = newSPSC[SyncConn](syncOutSize)
 	w.sx.in = newSPSC[syncIn](syncInSize)
-	w.sx.pkts = make([]uint32, w.ct.Cap())
 }
 
 // pollSync runs once per batch: it picks up the master flag and applies
@@ -118,58 +113,57 @@ func (w *Worker) pollSync(now int64) {
 	}
 }
 
-// syncNew resets the sync word of a new connection.
-func (w *Worker) syncNew(idx int32) { w.sx.pkts[idx] = 0 }
-
 // syncPacket counts an inbound packet of connection idx (IPVS's in_pkts,
-// counted whether or not a master runs) and, on a master, queues the
-// connection (and its template) when IPVS would send it now. Hot path: no
-// allocations.
+// counted whether or not a master runs, in the entry's sync word: low 24
+// bits the count, high 8 the state last sent, IPVS's old_state; a new
+// entry's word is zero) and, on a master, queues the connection (and its
+// template) when IPVS would send it now. Hot path: no allocations.
 func (w *Worker) syncPacket(idx int32, e *conntrack.Entry, dest *snapshot.Dest) {
-	v := w.sx.pkts[idx]
+	v := e.Sync
 	v = v&^syncPktsMask | (v+1)&syncPktsMask
-	w.sx.pkts[idx] = v
+	e.Sync = v
 	if !w.sx.master || int(e.Service) >= len(w.snap.Services) {
 		return
 	}
 	svc := &w.snap.Services[e.Service]
-	if svc.Flags&snapshot.SvcOnePacket != 0 && e.Key.Proto == protoUDP {
+	if svc.Flags&snapshot.SvcOnePacket != 0 && e.Proto() == protoUDP {
 		return // one-packet connections are never synced
 	}
 	if e.LPort != 0 {
 		return // FULLNAT: the wire format has no local address and port
 	}
-	if !w.syncNeeded(idx, e, v) {
+	if !w.syncNeeded(e, v) {
 		return
 	}
-	if l := w.links[idx]; l.ref > 0 {
+	if e.Flags&conntrack.FlagLinked != 0 {
+		l := w.links[idx]
 		ti := l.ref - 1
 		t := w.ct.At(ti)
 		if t.Flags&conntrack.FlagTemplate != 0 && w.links[ti].gen == l.gen && int(t.Dest) < len(w.snap.Dests) {
-			w.pushSync(t, &w.snap.Dests[t.Dest], svc, svc.PersistTimeout)
+			w.pushSync(ti, t, &w.snap.Dests[t.Dest], svc, svc.PersistTimeout)
 		}
 	}
-	w.pushSync(e, dest, svc, w.snap.Timeouts[e.State])
+	w.pushSync(idx, e, dest, svc, w.snap.Timeouts[e.State])
 }
 
 // syncNeeded is ip_vs_sync_conn_needed with sync_refresh_period 0 for
-// connection idx whose sync word (packet count and state last sent) is v.
+// connection e whose sync word (packet count and state last sent) is v.
 // When the connection is due it records its state as sent.
-func (w *Worker) syncNeeded(idx int32, e *conntrack.Entry, v uint32) bool {
+func (w *Worker) syncNeeded(e *conntrack.Entry, v uint32) bool {
 	pkts, old := v&syncPktsMask, conntrack.State(v>>24)
-	if e.Key.Proto == protoTCP || e.Key.Proto == protoSCTP {
+	if p := e.Proto(); p == protoTCP || p == protoSCTP {
 		if !syncedState(e.State) {
 			return false
 		}
 		if e.State != old && e.State != conntrack.StateEstablished && e.State != conntrack.StateSCTPEstablished {
-			w.sx.pkts[idx] = pkts | uint32(e.State)<<24
+			e.Sync = pkts | uint32(e.State)<<24
 			return true
 		}
 	}
 	if pkts%SyncPeriod != SyncThreshold {
 		return false
 	}
-	w.sx.pkts[idx] = pkts | uint32(e.State)<<24
+	e.Sync = pkts | uint32(e.State)<<24
 	return true
 }
 
@@ -188,17 +182,18 @@ func syncedState(s conntrack.State) bool {
 	return false
 }
 
-// pushSync copies entry e of service svc, bound to dest, into the export
-// ring.
-func (w *Worker) pushSync(e *conntrack.Entry, dest *snapshot.Dest, svc *snapshot.Service, timeout uint32) {
-	r := &w.sx.rec
-	r.Client, r.Virtual, r.Dest = e.Key.Client, e.Key.Virtual, dest.Addr
-	r.CPort, r.VPort = e.Key.CPort, e.Key.VPort
+// pushSync copies entry idx (e) of service svc, bound to dest, into the
+// export ring.
+func (w *Worker) pushSync(idx int32, e *conntrack.Entry, dest *snapshot.Dest, svc *snapshot.Service, timeout uint32) {
+	r, k := &w.sx.rec, w.keyOf(idx)
+	r.Client, r.Virtual, r.Dest = k.Client, k.Virtual, dest.Addr
+	r.CPort, r.VPort = k.CPort, k.VPort
 	r.DPort = dest.Port
 	if r.DPort == 0 && e.Flags&conntrack.FlagTemplate == 0 {
-		r.DPort = e.Key.VPort // a port-0 real server answers on the port asked for
+		r.DPort = k.VPort // a port-0 real server answers on the port asked for
 	}
-	r.Proto, r.Family, r.State, r.Flags = e.Key.Proto, svc.Family, e.State, e.Flags
+	r.Proto, r.Family, r.State = k.Proto, svc.Family, e.State
+	r.Flags = e.Flags &^ conntrack.FlagLinked // the engine's own, not the wire's
 	r.Method, r.FWMark, r.Timeout = dest.Method, svc.FWMark, timeout
 	if !w.sx.out.push(r) {
 		w.sx.ringFull.inc()

@@ -43,7 +43,7 @@ func (w *Worker) importConn(r *syncIn, now int64) {
 	}
 	idx, reclaimed, ok := w.ct.InsertReclaim(&key, now, &w.reclaimed)
 	if reclaimed {
-		w.release(&w.reclaimed, now)
+		w.release(&w.reclaimed.Key, &w.reclaimed.Entry, now)
 		w.c.connsExpired.inc()
 	}
 	if !ok {
@@ -51,9 +51,9 @@ func (w *Worker) importConn(r *syncIn, now int64) {
 		return
 	}
 	e := w.ct.At(idx)
-	e.Dest, e.Service, e.State = r.dst, r.svc, c.State
+	e.Dest, e.Service, e.State = r.dst, uint16(r.svc), c.State
 	w.c.states[e.State].inc() // release takes it back
-	w.sx.pkts[idx] = SyncThreshold | uint32(c.State)<<24
+	e.Sync = SyncThreshold | uint32(c.State)<<24
 	w.ct.Touch(idx, now, w.syncTimeout(c, template))
 	if template {
 		e.Flags = conntrack.FlagTemplate
@@ -61,7 +61,7 @@ func (w *Worker) importConn(r *syncIn, now int64) {
 		w.links[idx] = persistLink{gen: w.tmplGen, deadline: e.Expires}
 		w.dest[r.dst].persist.inc()
 	} else {
-		w.linkConn(idx, w.importedTemplate(svc, e, now))
+		w.linkConn(idx, e, w.importedTemplate(svc, &key, e, now))
 		w.countConn(r.dst, c.State.Active(), +1)
 		w.holdTemplate(idx, e, now)
 	}
@@ -70,13 +70,13 @@ func (w *Worker) importConn(r *syncIn, now int64) {
 }
 
 // importedTemplate returns the index of the live template of persistent
-// service svc that a received connection e belongs to, or -1.
-func (w *Worker) importedTemplate(svc *snapshot.Service, e *conntrack.Entry, now int64) int32 {
+// service svc that a received connection e with key ck belongs to, or -1.
+func (w *Worker) importedTemplate(svc *snapshot.Service, ck *conntrack.Key, e *conntrack.Entry, now int64) int32 {
 	if svc.Flags&snapshot.SvcPersistent == 0 {
 		return -1
 	}
 	k := &w.ctlKey
-	templateKeyOf(svc, e.Key.Proto, &e.Key.Client, &e.Key.Virtual, e.Key.VPort, k)
+	templateKeyOf(svc, ck.Proto, &ck.Client, &ck.Virtual, ck.VPort, k)
 	ti, ok := w.ct.Lookup(k, now)
 	if !ok || w.ct.At(ti).Flags&conntrack.FlagTemplate == 0 || w.ct.At(ti).Dest != e.Dest {
 		return -1
@@ -113,7 +113,7 @@ func (w *Worker) updateImported(idx int32, c *SyncConn, template bool, now int64
 		w.c.states[c.State].inc()
 		e.State = c.State
 	}
-	w.sx.pkts[idx] = SyncThreshold | uint32(c.State)<<24
+	e.Sync = SyncThreshold | uint32(c.State)<<24
 	w.ct.Touch(idx, now, w.syncTimeout(c, template))
 	w.holdTemplate(idx, e, now)
 	w.sx.updated.inc()

@@ -55,12 +55,13 @@ type Worker struct {
 	drop      [BatchSize * 2]port.Desc
 	ntx       int
 	ndrop     int
-	expired   [expireBudget]conntrack.Entry
-	reclaimed conntrack.Entry
+	expired   [expireBudget]conntrack.Record
+	reclaimed conntrack.Record
 	schedKey  sched.Key
 	tmplKey   conntrack.Key
 	ctlKey    conntrack.Key
-	links     []persistLink // by connection-table index (persist.go)
+	ek        conntrack.Key // the key of an entry the worker works on (keyOf)
+	links     []persistLink // by connection-table index; only entries flagged FlagLinked or FlagTemplate (persist.go)
 	tmplGen   uint32        // generation of the last template created
 	ops       int32         // one-packet connection to release after its datagram, or -1
 	hd        port.Desc
