@@ -18,5 +18,5 @@
 // failure and on Ctrl-C. A bad command line exits 2, a failed run 1.
 //
 //	go run ./perf/bench [--duration 5s] [--warmup 1s] [--flows 1,10000,1000000] [--workers 1,2]
-//	                    [--only PATH] [--syn-methods DR,NAT] [--profile DIR] [--out perf/results]
+//	                    [--only PATH] [--syn-methods "DR,NAT,TUN IPIP,FULLNAT"] [--profile DIR] [--out perf/results]
 package main

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -15,7 +16,7 @@ func TestParseFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(c.flows, []int{1, 10000, 1000000}) || !reflect.DeepEqual(c.workers, []int{1}) ||
-		len(c.synMethods) != 2 || c.synMethods[0].name != "DR" || c.synMethods[1].name != "NAT" || c.size != 64 {
+		synNames(c) != "DR,NAT,TUN IPIP,FULLNAT" || c.size != 64 {
 		t.Errorf("defaults on 2 CPUs: %+v", c)
 	}
 	if c, _ := parseFlags(nil, 4); !reflect.DeepEqual(c.workers, []int{1, 2}) {
@@ -96,4 +97,13 @@ func TestProfileFile(t *testing.T) {
 			t.Errorf("profileFile(%q, %d) = %s, want /p/%s", c.path, c.flows, got, c.want)
 		}
 	}
+}
+
+// synNames lists the SYN flood's methods of c, comma-separated.
+func synNames(c config) string {
+	var names []string
+	for _, m := range c.synMethods {
+		names = append(names, m.name)
+	}
+	return strings.Join(names, ",")
 }

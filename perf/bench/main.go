@@ -71,7 +71,7 @@ func parseFlags(args []string, cpus int) (config, error) {
 	}
 	flowList := fs.String("flows", "1,10000,1000000", "flow counts, comma-separated")
 	workerList := fs.String("workers", defWorkers, "xlvsd worker counts, comma-separated (2 on a 2-CPU machine shares the generator's core)")
-	synList := fs.String("syn-methods", "DR,NAT", "methods the SYN flood goes through, comma-separated")
+	synList := fs.String("syn-methods", "DR,NAT,TUN IPIP,FULLNAT", "methods the SYN flood goes through, comma-separated")
 	fs.StringVar(&c.only, "only", "", "measure only the paths whose name contains this (case-insensitive)")
 	fs.StringVar(&c.out, "out", "perf/results", "results directory")
 	fs.StringVar(&c.binDir, "bin", "", "directory with prebuilt xlvsd, xlvsadm and xlvs-pktgen (default: go build them)")
