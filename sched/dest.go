@@ -82,7 +82,17 @@ const (
 // LThreshold <= UThreshold, which the kernel enforces, except that after
 // UThreshold is lowered this function sets the flag one event earlier.
 func UpdateOverload(d *Dest) {
-	total := uint64(d.ActiveConns) + uint64(d.InactConns)
+	UpdateOverloadTotal(d, uint64(d.ActiveConns)+uint64(d.InactConns))
+}
+
+// UpdateOverloadTotal is [UpdateOverload] with the destination's total
+// connection count given rather than taken from d's counts: for a
+// destination that several schedulers share, each with its own counts
+// (one per worker), whose thresholds bound its connections as a whole.
+// Evaluating it before every pick with the current total gives the
+// kernel's result, since the total only changes when a connection is
+// bound or unbound.
+func UpdateOverloadTotal(d *Dest, total uint64) {
 	u, l := uint64(d.UThreshold), uint64(d.LThreshold)
 	if u != 0 && total >= u {
 		d.Flags |= FlagOverloaded

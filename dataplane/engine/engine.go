@@ -72,6 +72,8 @@ type Engine struct {
 	sync    engineSync // connection synchronisation (sync.go)
 
 	reuse atomic.Uint32 // conn_reuse_mode, expire_nodest_conn (reuse.go)
+
+	totals destTotals // connections per destination over all workers (thresholds.go)
 }
 
 // ErrNoPorts is returned by New without ports.
@@ -85,7 +87,7 @@ func New(cfg Config, ports []port.Port) (*Engine, error) {
 	if cfg.ConnCapacity <= 0 {
 		return nil, fmt.Errorf("invalid connection capacity %d", cfg.ConnCapacity)
 	}
-	e := &Engine{cfg: cfg}
+	e := &Engine{cfg: cfg, totals: newDestTotals()}
 	e.reuse.Store(DefaultConnReuse().pack())
 	n := len(ports)
 	rings := make([][]*handoff.Ring, n) // rings[from][to]
@@ -109,6 +111,7 @@ func New(cfg Config, ports []port.Port) (*Engine, error) {
 		}
 		w.initSync(&e.sync.master)
 		w.reuse = &e.reuse
+		w.totals = e.totals
 		for j := 0; j < n; j++ {
 			w.out[j] = rings[i][j]
 			w.in[j] = rings[j][i]

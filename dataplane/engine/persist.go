@@ -199,7 +199,7 @@ func (w *Worker) release(k *conntrack.Key, e *conntrack.Entry, now int64) {
 		c.set(c.load() - 1)
 		return
 	}
-	w.countConn(e.Dest, e.State.Active(), -1)
+	w.bindConn(e.Dest, e.State.Active(), -1)
 	if e.Flags&conntrack.FlagLinked == 0 {
 		return // never linked to a template (one-packet ones never are: onepacket.go)
 	}
@@ -254,7 +254,7 @@ func (w *Worker) releaseOnePacket(now int64, sent bool) {
 	if e.LPort != 0 {
 		w.releasePort(uint32(e.LAddr), e.Proto(), e.LPort) // FULLNAT (fullnat.go)
 	}
-	w.countConn(e.Dest, e.State.Active(), -1) // never linked to a template
+	w.bindConn(e.Dest, e.State.Active(), -1) // never linked to a template
 	w.c.states[e.State].dec()
 	w.ct.Delete(idx)
 	w.c.connsExpired.inc()

@@ -146,7 +146,7 @@ func (w *Worker) newConn(svc *snapshot.Service, key *conntrack.Key, m *packet.Me
 	}
 	w.linkConn(idx, e, ti)
 	w.c.states[e.State].inc()
-	w.countConn(slot, false, +1)
+	w.bindConn(slot, false, +1)
 	w.dest[slot].conns.inc()
 	w.svc[svc.ID].conns.inc()
 	w.c.connsCreated.inc()

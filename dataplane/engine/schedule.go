@@ -15,6 +15,9 @@ type svcState struct {
 	sched sched.Scheduler
 	dests []sched.Dest
 	slots []uint32 // dests[i] is destination slot slots[i]
+	// limited: a destination has an upper threshold (-x), so pick
+	// refreshes the overload flags from the engine's totals first.
+	limited bool
 }
 
 // apply switches to snapshot s. A service whose scheduling inputs are
@@ -75,7 +78,8 @@ func (w *Worker) apply(s *snapshot.Snapshot) {
 				w.overloaded[slot] = false
 			}
 			sched.SetThresholds(&sd, d.UThreshold, d.LThreshold)
-			sched.UpdateOverload(&sd)
+			sched.UpdateOverloadTotal(&sd, w.total(slot))
+			st.limited = st.limited || d.UThreshold != 0
 			w.destIdx[slot] = int32(len(st.dests))
 			st.dests = append(st.dests, sd)
 			st.slots = append(st.slots, slot)
@@ -123,6 +127,9 @@ func (w *Worker) pick(svc *snapshot.Service, m *packet.Meta) (uint32, bool) {
 	}
 	// The key lives in the worker: a local would escape to the heap
 	// through the interface call.
+	if st.limited {
+		w.refreshOverload(st)
+	}
 	k := &w.schedKey
 	*k = sched.Key{Src: m.Src, Dst: m.Dst, SrcPort: m.SrcPort, DstPort: m.DstPort, Proto: m.Proto}
 	i := st.sched.Pick(st.dests, k)
@@ -148,7 +155,7 @@ func (w *Worker) countConn(slot uint32, active bool, delta int) {
 	sd := &w.svcs[w.snap.Dests[slot].Service].dests[i]
 	sd.ActiveConns = uint32(dc.active.load())
 	sd.InactConns = uint32(dc.inactive.load())
-	sched.UpdateOverload(sd)
+	sched.UpdateOverloadTotal(sd, w.total(slot))
 }
 
 // setState moves connection e to state ns, keeping the destination's

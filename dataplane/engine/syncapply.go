@@ -62,7 +62,7 @@ func (w *Worker) importConn(r *syncIn, now int64) {
 		w.dest[r.dst].persist.inc()
 	} else {
 		w.linkConn(idx, e, w.importedTemplate(svc, &key, e, now))
-		w.countConn(r.dst, c.State.Active(), +1)
+		w.bindConn(r.dst, c.State.Active(), +1)
 		w.holdTemplate(idx, e, now)
 	}
 	w.c.connsCreated.inc()

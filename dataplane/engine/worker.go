@@ -72,6 +72,8 @@ type Worker struct {
 
 	reuse *atomic.Uint32 // conn_reuse_mode, expire_nodest_conn (reuse.go)
 
+	totals destTotals // the engine's per-destination connection totals (thresholds.go)
+
 	c    workerCounters
 	stop atomic.Bool
 	mailbox
