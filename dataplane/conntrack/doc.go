@@ -58,7 +58,8 @@
 // slot has arrived by then, and the entry it names starts loading); then
 // [Table.LookupHash] every key, which finds both in the cache. The reply
 // index has [Table.ReplyHash], [Table.PrefetchReplySlot] and
-// [Table.PrefetchReplyEntry]. Prefetches are hints: they change nothing,
+// [Table.PrefetchReplyEntry], and a third pass, [Table.PrefetchReplyRecord],
+// for the reply record the entry names. Prefetches are hints: they change nothing,
 // never fault, and one for an absent key only loads memory for nothing.
 // An IPv6 key's side-array words are not prefetched. They are PREFETCHT0
 // on amd64 and PRFM PLDL1KEEP on arm64 (assembly: Go has no prefetch

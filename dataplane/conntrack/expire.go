@@ -13,7 +13,7 @@ const reclaimWindow = 64
 const sweepPrefetchMin = 1 << 15
 
 // ExpireInto continues the expiry sweep: it inspects up to budget pool
-// entries, starting where the previous call (or InsertReclaim) stopped,
+// entries, and the used pool once at most, starting where the previous call (or InsertReclaim) stopped,
 // removes every entry expired at now (Expires <= now) and copies it, with
 // its key, into out, so the caller can release what the connection held
 // (per-destination counts, FULLNAT ports). It stops early when out is
@@ -24,6 +24,10 @@ const sweepPrefetchMin = 1 << 15
 // entry that existed during it. An entry expires at most one sweep after
 // its deadline: about used-pool-size/budget calls.
 func (t *Table) ExpireInto(now int64, budget int, out []Record) int {
+	// One sweep per call at most: a second look at an entry at the same
+	// now finds nothing new (a budget larger than a small pool used to
+	// wrap around it again and again).
+	budget = min(budget, int(t.high))
 	n := 0
 	for n < len(out) && budget > 0 && t.count > 0 {
 		p, found, inspected := t.scan(now, budget)

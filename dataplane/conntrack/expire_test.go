@@ -75,3 +75,22 @@ func TestExpireSweepRandom(t *testing.T) {
 		})
 	}
 }
+
+// TestExpireBudgetBeyondPool checks that a budget larger than the used
+// pool reclaims every expired entry in one call and walks the pool once,
+// not budget/pool times.
+func TestExpireBudgetBeyondPool(t *testing.T) {
+	tb := New(100, 1)
+	for i := range 10 {
+		k := v4Key(uint32(i), 1)
+		idx, _ := tb.Insert(&k, 0)
+		tb.Touch(idx, 0, uint32(1+i%2*100)) // even: 1 s, odd: 101 s
+	}
+	out := make([]Record, 16)
+	if n := tb.ExpireInto(10e9, 256, out); n != 5 || tb.Len() != 5 {
+		t.Fatalf("expired %d, %d left; want 5, 5", n, tb.Len())
+	}
+	if s := tb.Stats().Sweeps; s > 1 {
+		t.Errorf("a budget of 256 over 10 entries made %d sweeps, want 1 at most", s)
+	}
+}

@@ -39,6 +39,18 @@ func (t *Table) PrefetchReplyEntry(h uint64) {
 	}
 }
 
+// PrefetchReplyRecord reads the entry of hash h's first tagged slot in
+// the reply index (call [Table.PrefetchReplyEntry] well before) and starts
+// loading its reply record, which holds the reply key
+// [Table.LookupReply] compares.
+func (t *Table) PrefetchReplyRecord(h uint64) {
+	if p, ok := t.ridx.first(tagOf(h)); ok {
+		if r := t.entries[p].rec; r != 0 && int(r) <= len(t.replies) {
+			prefetchRecord(&t.replies[r-1])
+		}
+	}
+}
+
 // LookupHash is [Table.Lookup] for a key whose hash h the caller has
 // from [Table.Hash]. A hash of another key makes it miss.
 func (t *Table) LookupHash(k *Key, h uint64, now int64) (idx int32, ok bool) {

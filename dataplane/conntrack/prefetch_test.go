@@ -110,6 +110,7 @@ func TestPrefetchAnyHash(t *testing.T) {
 			tb.PrefetchEntry(h)
 			tb.PrefetchReplySlot(h)
 			tb.PrefetchReplyEntry(h)
+			tb.PrefetchReplyRecord(h)
 		}
 		if tb.Stats() != before || tb.Len() != n {
 			t.Errorf("%s: prefetches changed the table: %+v, %d entries; before %+v, %d", name, tb.Stats(), tb.Len(), before, n)

@@ -19,6 +19,16 @@ func prefetchEntry(e *Entry) {
 	}
 }
 
+// prefetchRecord starts loading reply record r, both cache lines when
+// its 54 bytes straddle two.
+func prefetchRecord(r *Reply) {
+	a := uintptr(unsafe.Pointer(r))
+	prefetch(a)
+	if a%cacheLine > cacheLine-replySize {
+		prefetch(a + replySize - 1)
+	}
+}
+
 // prefetchEntries starts loading every cache line of es.
 func prefetchEntries(es []Entry) {
 	if len(es) == 0 {

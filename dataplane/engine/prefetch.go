@@ -37,7 +37,8 @@ type prefetchBatch struct {
 // each waiting for the one before (the index slot, then the entry it
 // names): it parses every frame, hashes the key process will look up and
 // prefetches its index slot; then, once every slot is on its way, reads
-// each slot and prefetches the entry it names. process then finds both in
+// each slot and prefetches the entry it names; for a reply, then reads
+// the entry and prefetches its reply record. process then finds them in
 // the cache. It changes nothing: a frame it cannot parse, or one to
 // another worker, is left to process as it is.
 func (w *Worker) prefetch(rx []port.Desc) {
@@ -74,6 +75,13 @@ func (w *Worker) prefetch(rx []port.Desc) {
 			w.ct.PrefetchEntry(pf.hash[i])
 		case pfReply:
 			w.ct.PrefetchReplyEntry(pf.hash[i])
+		}
+	}
+	// A reply's lookup compares the key in the reply record the entry
+	// names: a third miss. (Inbound NAT packets gained nothing from it.)
+	for i := range rx {
+		if pf.kind[i] == pfReply {
+			w.ct.PrefetchReplyRecord(pf.hash[i])
 		}
 	}
 }
