@@ -18,6 +18,13 @@ func TestHotPathAllocs(t *testing.T) {
 		fn   func()
 	}{
 		{"Lookup", func() { tb.Lookup(&keys[i%len(keys)], now) }},
+		{"Hash+Prefetch+LookupHash", func() {
+			k := &keys[i%len(keys)]
+			h := tb.Hash(k)
+			tb.PrefetchSlot(h)
+			tb.PrefetchEntry(h)
+			tb.LookupHash(k, h, now)
+		}},
 		{"Insert+Delete", func() {
 			if idx, ok := tb.Insert(&keys[3000+i%4000], now); ok {
 				tb.Delete(idx)

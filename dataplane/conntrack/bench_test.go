@@ -272,3 +272,53 @@ func anonHugeBytes() int {
 	}
 	return 0
 }
+
+// BenchmarkLookupBatch looks up batches of 64 random live keys, as a
+// worker does with a batch of frames: one after the other (plain); with
+// the hashes computed first and passed to LookupHash (hash); in the three
+// passes of a batched lookup, hash and prefetch every slot, prefetch
+// every entry, look up (prefetch); and the same passing the hashes to
+// LookupHash (prefetch+hash). It reports ns per lookup.
+func BenchmarkLookupBatch(b *testing.B) {
+	const batch = 64
+	for _, mode := range []string{"plain", "hash", "prefetch", "prefetch+hash"} {
+		b.Run(mode, func(b *testing.B) {
+			forEachCase(b, func(b *testing.B, bt *benchTable) {
+				tb, n := bt.tb, len(bt.hit)
+				var hs [batch]uint64
+				i := 0
+				for b.Loop() {
+					keys := bt.hit[i : i+batch]
+					if i += batch; i+batch > n {
+						i = 0
+					}
+					if mode != "plain" {
+						for k := range keys {
+							hs[k] = tb.Hash(&keys[k])
+							if mode != "hash" {
+								tb.PrefetchSlot(hs[k])
+							}
+						}
+					}
+					if mode == "prefetch" || mode == "prefetch+hash" {
+						for k := range keys {
+							tb.PrefetchEntry(hs[k])
+						}
+					}
+					for k := range keys {
+						var ok bool
+						if mode == "hash" || mode == "prefetch+hash" {
+							_, ok = tb.LookupHash(&keys[k], hs[k], 1)
+						} else {
+							_, ok = tb.Lookup(&keys[k], 1)
+						}
+						if !ok {
+							b.Fatal("miss")
+						}
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/lookup")
+			})
+		})
+	}
+}

@@ -48,6 +48,23 @@
 // so clients cannot aim their tuples at one probe run. Nothing on the
 // per-packet path allocates.
 //
+// # Batched lookups
+//
+// In a table much larger than the CPU's caches a lookup misses twice, one
+// miss after the other: on the key's index slot, then on the entry the
+// slot names. A caller holding a batch of keys overlaps those misses
+// across the batch in three passes: [Table.Hash] every key and
+// [Table.PrefetchSlot] its home slot; [Table.PrefetchEntry] every key (its
+// slot has arrived by then, and the entry it names starts loading); then
+// [Table.LookupHash] every key, which finds both in the cache. The reply
+// index has [Table.ReplyHash], [Table.PrefetchReplySlot] and
+// [Table.PrefetchReplyEntry], and a third pass, [Table.PrefetchReplyRecord],
+// for the reply record the entry names. Prefetches are hints: they change nothing,
+// never fault, and one for an absent key only loads memory for nothing.
+// An IPv6 key's side-array words are not prefetched. They are PREFETCHT0
+// on amd64 and PRFM PLDL1KEEP on arm64 (assembly: Go has no prefetch
+// intrinsic outside its runtime), and do nothing elsewhere.
+//
 // # Memory
 //
 // The pool, the side array, both indexes and the reply records are

@@ -1,11 +1,19 @@
 package conntrack
 
+import "math/bits"
+
 // reclaimWindow bounds the pool entries InsertReclaim inspects for an
 // expired entry when the table is full.
 const reclaimWindow = 64
 
+// sweepPrefetchMin is the used pool size from which the sweep prefetches
+// the entries of the bitmap word after the one it reads: 2^15 entries
+// are 1.5 MB, about one core's L2 cache; below, the entries are cached
+// and the prefetches cost time (BenchmarkExpireScan).
+const sweepPrefetchMin = 1 << 15
+
 // ExpireInto continues the expiry sweep: it inspects up to budget pool
-// entries, starting where the previous call (or InsertReclaim) stopped,
+// entries, and the used pool once at most, starting where the previous call (or InsertReclaim) stopped,
 // removes every entry expired at now (Expires <= now) and copies it, with
 // its key, into out, so the caller can release what the connection held
 // (per-destination counts, FULLNAT ports). It stops early when out is
@@ -16,6 +24,10 @@ const reclaimWindow = 64
 // entry that existed during it. An entry expires at most one sweep after
 // its deadline: about used-pool-size/budget calls.
 func (t *Table) ExpireInto(now int64, budget int, out []Record) int {
+	// One sweep per call at most: a second look at an entry at the same
+	// now finds nothing new (a budget larger than a small pool used to
+	// wrap around it again and again).
+	budget = min(budget, int(t.high))
 	n := 0
 	for n < len(out) && budget > 0 && t.count > 0 {
 		p, found, inspected := t.scan(now, budget)
@@ -40,6 +52,9 @@ func (t *Table) nextExpired(now int64, budget int) (uint32, bool) {
 
 // scan inspects up to budget pool entries from the cursor and stops after
 // the first one expired at now, returning it and how many it inspected.
+// It takes the bitmap a word at a time and reads only the entries whose
+// bit is set; the rest of a word without a set bit counts as inspected
+// at once, even past the budget.
 func (t *Table) scan(now int64, budget int) (p uint32, found bool, inspected int) {
 	high := t.high
 	if high == 0 {
@@ -52,19 +67,35 @@ func (t *Table) scan(now int64, budget int) (p uint32, found bool, inspected int
 			c = 0
 			t.stats.Sweeps++
 		}
+		end := min((c|63)+1, high) // the end of c's bitmap word
+		if next := min(end+64, high); high >= sweepPrefetchMin && next > end && used[end/64] != 0 {
+			// The next word's entries, while this one's are read:
+			// the sweep walks memory that is cold after a batch.
+			prefetchEntries(entries[end:next])
+		}
+		stop := end // where the budget runs out
+		if left := budget - inspected; left < int(end-c) {
+			stop = c + uint32(left)
+		}
 		w := used[c/64] >> (c % 64)
-		if w == 0 { // no connection in the rest of this word
-			next := min(c-c%64+64, high)
-			inspected += int(next - c)
-			c = next
-			continue
+		rest := w >> (stop - c) // entries of the word past the budget
+		if n := stop - c; n < 64 {
+			w &= 1<<n - 1
 		}
-		if w&1 != 0 && entries[c].Expires <= now {
-			t.cursor = c + 1
-			return c, true, inspected + 1
+		for ; w != 0; w &= w - 1 {
+			q := c + uint32(bits.TrailingZeros64(w))
+			if entries[q].Expires <= now {
+				t.cursor = q + 1
+				return q, true, inspected + int(q-c) + 1
+			}
 		}
-		c++
-		inspected++
+		if stop < end && rest != 0 { // out of budget before the word's last connection
+			inspected += int(stop - c)
+			c = stop
+			break
+		}
+		inspected += int(end - c)
+		c = end
 	}
 	t.cursor = c
 	return 0, false, inspected

@@ -166,7 +166,11 @@ func (t *Table) matches(p uint32, pk *packed) bool {
 // until ExpireInto (or InsertReclaim) reclaims and reports them.
 func (t *Table) Lookup(k *Key, now int64) (idx int32, ok bool) {
 	var pk packed
-	tag := tagOf(t.hash.sumPack(k, &pk))
+	return t.lookup(&pk, tagOf(t.hash.sumPack(k, &pk)), now)
+}
+
+// lookup finds the live entry holding packed key pk, whose tag is tag.
+func (t *Table) lookup(pk *packed, tag uint32, now int64) (idx int32, ok bool) {
 	x := &t.idx
 	i := x.home(tag)
 	for d := uint32(0); ; d++ {
@@ -176,7 +180,7 @@ func (t *Table) Lookup(k *Key, now int64) (idx int32, ok bool) {
 			return 0, false
 		}
 		if st == tag {
-			if p := uint32(s); t.matches(p, &pk) && t.entries[p].Expires > now {
+			if p := uint32(s); t.matches(p, pk) && t.entries[p].Expires > now {
 				return int32(p), true
 			}
 		}

@@ -12,7 +12,7 @@ import (
 var hotFiles = []string{"process.go", "dr.go", "worker.go", "schedule.go", "owner.go", "counters.go", "mailbox.go",
 	"nat.go", "tun.go", "icmp.go", "icmperr.go", "frame.go",
 	"persist.go", "mark.go", "fullnat.go", "sctp.go", "sync.go", "syncapply.go", "syncring.go",
-	"pesip.go", "reuse.go", "../sip/callid.go", "local.go", "fullnaticmp.go", "onepacket.go", "../conntrack/detach.go",
+	"pesip.go", "reuse.go", "../sip/callid.go", "local.go", "fullnaticmp.go", "onepacket.go", "prefetch.go", "../conntrack/detach.go",
 	"../snapshot/mark.go", "../snapshot/persist.go"}
 
 // TestHotPathHasNoLocksMapsOrLogging guards the rules of the per-packet

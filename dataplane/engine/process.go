@@ -19,6 +19,12 @@ const (
 func (w *Worker) process(d *port.Desc, now int64, handedOff bool) (int, verdict.Verdict) {
 	frame := w.buf[d.Addr : d.Addr+uint64(d.Len)]
 	w.frame = frame // for the persistence engine (pesip.go)
+	// The key's hash, if the prefetch pass computed it (prefetch.go).
+	var h uint64
+	hashed := false
+	if !handedOff {
+		h, hashed = w.prefetched(d)
+	}
 	var m packet.Meta
 	if r := packet.Parse(frame, &m); r != verdict.None {
 		return w.dropped(r)
@@ -42,7 +48,13 @@ func (w *Worker) process(d *port.Desc, now int64, handedOff bool) (int, verdict.
 		}
 	}
 	key := conntrack.Key{Client: m.Src, Virtual: m.Dst, CPort: m.SrcPort, VPort: m.DstPort, Proto: m.Proto}
-	idx, ok := w.ct.Lookup(&key, now)
+	var idx int32
+	var ok bool
+	if hashed {
+		idx, ok = w.ct.LookupHash(&key, h, now)
+	} else {
+		idx, ok = w.ct.Lookup(&key, now)
+	}
 	if ok && w.ct.At(idx).Flags&conntrack.FlagTemplate != 0 {
 		// Client port 0 to a persistent service: the key is its template's.
 		return w.dropped(verdict.SrcPortZero)

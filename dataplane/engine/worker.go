@@ -70,6 +70,8 @@ type Worker struct {
 
 	fn fnState // FULLNAT ports and client address state (fullnat.go)
 
+	pf prefetchBatch // what Poll prefetched of its batch (prefetch.go)
+
 	reuse *atomic.Uint32 // conn_reuse_mode, expire_nodest_conn (reuse.go)
 
 	totals destTotals // the engine's per-destination connection totals (thresholds.go)
@@ -139,6 +141,7 @@ func (w *Worker) Poll(now int64) int {
 		w.port.Flush()
 		return n
 	}
+	w.prefetch(w.rx[:n])
 	for i := 0; i < n; i++ {
 		w.handle(&w.rx[i], now, false)
 	}
