@@ -2,38 +2,24 @@ package conntrack
 
 import (
 	"encoding/binary"
-	"os"
 	"runtime"
 	"runtime/debug"
-	"strconv"
-	"strings"
 	"testing"
 	"unsafe"
 
 	"github.com/xlvs/xlvs/internal/bigmem"
 )
 
-// rssBytes returns the process's resident set size from /proc/self/statm.
-func rssBytes(t testing.TB) int {
-	t.Helper()
-	b, err := os.ReadFile("/proc/self/statm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := strings.Fields(string(b))
-	pages, err := strconv.Atoi(f[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pages * os.Getpagesize()
-}
-
 // settledRSS returns the RSS after a collection that gave free heap back
 // to the kernel, so that garbage does not count.
 func settledRSS(t testing.TB) int {
 	runtime.GC()
 	debug.FreeOSMemory()
-	return rssBytes(t)
+	n, err := bigmem.ProcessRSS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // fillV4 inserts n distinct IPv4 TCP connections (client 10.x.y.z, ports

@@ -3,14 +3,12 @@ package engine
 import (
 	"encoding/binary"
 	"net/netip"
-	"os"
 	"runtime"
 	"runtime/debug"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/xlvs/xlvs/dataplane/port"
+	"github.com/xlvs/xlvs/internal/bigmem"
 	"github.com/xlvs/xlvs/internal/testpkt"
 )
 
@@ -20,15 +18,11 @@ func settledRSS(t testing.TB) int {
 	t.Helper()
 	runtime.GC()
 	debug.FreeOSMemory()
-	b, err := os.ReadFile("/proc/self/statm")
+	n, err := bigmem.ProcessRSS()
 	if err != nil {
 		t.Fatal(err)
 	}
-	pages, err := strconv.Atoi(strings.Fields(string(b))[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pages * os.Getpagesize()
+	return n
 }
 
 // TestDRMemoryPerConnection is the memory per connection of a DR worker

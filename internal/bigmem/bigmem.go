@@ -1,6 +1,10 @@
 package bigmem
 
 import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -105,4 +109,23 @@ func Resident(b []byte) (int, error) {
 		n += int(v & 1)
 	}
 	return n * ps, nil
+}
+
+// ProcessRSS returns the calling process's resident set size, as
+// /proc/self/statm reports it: what an operator sees as the process's
+// memory, the Go heap and every mapping together.
+func ProcessRSS() (int, error) {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0, err
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0, fmt.Errorf("bigmem: /proc/self/statm: %q", b)
+	}
+	pages, err := strconv.Atoi(f[1])
+	if err != nil {
+		return 0, fmt.Errorf("bigmem: /proc/self/statm: %w", err)
+	}
+	return pages * os.Getpagesize(), nil
 }
