@@ -2,8 +2,6 @@ package conntrack
 
 import (
 	"encoding/binary"
-	"runtime"
-	"runtime/debug"
 	"testing"
 	"unsafe"
 
@@ -13,9 +11,7 @@ import (
 // settledRSS returns the RSS after a collection that gave free heap back
 // to the kernel, so that garbage does not count.
 func settledRSS(t testing.TB) int {
-	runtime.GC()
-	debug.FreeOSMemory()
-	n, err := bigmem.ProcessRSS()
+	n, err := bigmem.SettledRSS()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,8 +3,6 @@ package engine
 import (
 	"encoding/binary"
 	"net/netip"
-	"runtime"
-	"runtime/debug"
 	"testing"
 
 	"github.com/xlvs/xlvs/dataplane/port"
@@ -15,10 +13,7 @@ import (
 // settledRSS returns the process's resident set size (/proc/self/statm)
 // after a collection that gave free heap back to the kernel.
 func settledRSS(t testing.TB) int {
-	t.Helper()
-	runtime.GC()
-	debug.FreeOSMemory()
-	n, err := bigmem.ProcessRSS()
+	n, err := bigmem.SettledRSS()
 	if err != nil {
 		t.Fatal(err)
 	}

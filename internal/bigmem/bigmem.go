@@ -3,6 +3,8 @@ package bigmem
 import (
 	"fmt"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -128,4 +130,13 @@ func ProcessRSS() (int, error) {
 		return 0, fmt.Errorf("bigmem: /proc/self/statm: %w", err)
 	}
 	return pages * os.Getpagesize(), nil
+}
+
+// SettledRSS is [ProcessRSS] after a garbage collection that returned the
+// free heap to the kernel, so that garbage does not count: the figure to
+// compare before and after filling a table.
+func SettledRSS() (int, error) {
+	runtime.GC()
+	debug.FreeOSMemory()
+	return ProcessRSS()
 }
