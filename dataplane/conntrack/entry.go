@@ -102,22 +102,38 @@ type packed struct {
 	wide        [4]uint64 // client 0-7, 8-15, virtual 0-7, 8-15
 }
 
-// sumPack returns the hash of k, as [hasher.sum], and fills p from k,
-// reading the key's words once for both.
-func (h *hasher) sumPack(k *Key, p *packed) uint64 {
+// words returns k's five 64-bit words, as the hash folds them and the
+// packed form stores them: the client's and the virtual address's halves
+// (little-endian) and the ports and protocol.
+func (k *Key) words() (c0, c1, v0, v1, ports uint64) {
 	le := binary.LittleEndian
-	c0, c1 := le.Uint64(k.Client[0:8]), le.Uint64(k.Client[8:16])
-	v0, v1 := le.Uint64(k.Virtual[0:8]), le.Uint64(k.Virtual[8:16])
-	ports := uint64(k.CPort) | uint64(k.VPort)<<16 | uint64(k.Proto)<<32
+	c0, c1 = le.Uint64(k.Client[0:8]), le.Uint64(k.Client[8:16])
+	v0, v1 = le.Uint64(k.Virtual[0:8]), le.Uint64(k.Virtual[8:16])
+	return c0, c1, v0, v1, uint64(k.CPort) | uint64(k.VPort)<<16 | uint64(k.Proto)<<32
+}
+
+// packWords fills p from a key's words (Key.words).
+func packWords(p *packed, c0, c1, v0, v1, ports uint64) {
 	p.addr = c1>>32 | v1>>32<<32
 	p.tuple = ports
 	if c0|v0 != 0 || uint32(c1) != v4Mapped || uint32(v1) != v4Mapped {
 		p.tuple |= wideBit
 		p.wide = [4]uint64{c0, c1, v0, v1}
 	}
-	a := mix(c0^h.k0, c1^h.k1)
-	b := mix(v0^h.k2, v1^h.k3)
-	return mix(a^ports^h.k4, b^h.k0)
+}
+
+// pack fills p from k.
+func pack(k *Key, p *packed) {
+	c0, c1, v0, v1, ports := k.words()
+	packWords(p, c0, c1, v0, v1, ports)
+}
+
+// sumPack returns the hash of k, as [hasher.sum], and fills p from k,
+// reading the key's words once for both.
+func (h *hasher) sumPack(k *Key, p *packed) uint64 {
+	c0, c1, v0, v1, ports := k.words()
+	packWords(p, c0, c1, v0, v1, ports)
+	return h.fold(c0, c1, v0, v1, ports)
 }
 
 // unpack rebuilds the key of inline words addr and tuple, taking the
@@ -169,13 +185,9 @@ func mix(a, b uint64) uint64 {
 }
 
 // sum returns the hash of k. It does not allocate.
-func (h *hasher) sum(k *Key) uint64 {
-	c0 := binary.LittleEndian.Uint64(k.Client[0:8])
-	c1 := binary.LittleEndian.Uint64(k.Client[8:16])
-	v0 := binary.LittleEndian.Uint64(k.Virtual[0:8])
-	v1 := binary.LittleEndian.Uint64(k.Virtual[8:16])
-	p := uint64(k.CPort) | uint64(k.VPort)<<16 | uint64(k.Proto)<<32
-	a := mix(c0^h.k0, c1^h.k1)
-	b := mix(v0^h.k2, v1^h.k3)
-	return mix(a^p^h.k4, b^h.k0)
+func (h *hasher) sum(k *Key) uint64 { return h.fold(k.words()) }
+
+// fold hashes a key's words (Key.words).
+func (h *hasher) fold(c0, c1, v0, v1, ports uint64) uint64 {
+	return mix(mix(c0^h.k0, c1^h.k1)^ports^h.k4, mix(v0^h.k2, v1^h.k3)^h.k0)
 }

@@ -1,7 +1,5 @@
 package conntrack
 
-import "encoding/binary"
-
 // prefetchProbe bounds how many slots [Table.PrefetchEntry] reads to find
 // a key's tag. At 3/4 load a key is on average 1.5 slots from its home.
 const prefetchProbe = 8
@@ -57,19 +55,6 @@ func (t *Table) LookupHash(k *Key, h uint64, now int64) (idx int32, ok bool) {
 	var pk packed
 	pack(k, &pk)
 	return t.lookup(&pk, tagOf(h), now)
-}
-
-// pack fills p from k, as [hasher.sumPack] does.
-func pack(k *Key, p *packed) {
-	le := binary.LittleEndian
-	c0, c1 := le.Uint64(k.Client[0:8]), le.Uint64(k.Client[8:16])
-	v0, v1 := le.Uint64(k.Virtual[0:8]), le.Uint64(k.Virtual[8:16])
-	p.addr = c1>>32 | v1>>32<<32
-	p.tuple = uint64(k.CPort) | uint64(k.VPort)<<16 | uint64(k.Proto)<<32
-	if c0|v0 != 0 || uint32(c1) != v4Mapped || uint32(v1) != v4Mapped {
-		p.tuple |= wideBit
-		p.wide = [4]uint64{c0, c1, v0, v1}
-	}
 }
 
 // first returns the pool index in the first slot of tag's probe run that
