@@ -47,6 +47,16 @@ func NewWLC(_ []Dest, _ Flags) Scheduler { return weightedLeastConn{} }
 // whose load is strictly lower; a later weight-0 destination can never be
 // strictly lower (0 > x is false), so skipping it here changes nothing.
 func (weightedLeastConn) Pick(dests []Dest, _ *Key) int {
+	return leastWeighted(dests, false)
+}
+
+// leastWeighted returns the usable destination with the least load/weight,
+// the first of equally loaded ones, or -1 if none is usable. The load is
+// wlc's connection overhead, or with delay sed's and nq's expected delay
+// (active+1, the connections a destination would have with the new one).
+// A flag rather than a function value: an indirect call per destination
+// made the pick 20-80 % slower (BenchmarkPick).
+func leastWeighted(dests []Dest, delay bool) int {
 	least := -1
 	var loh uint64
 	var lw int32
@@ -55,7 +65,10 @@ func (weightedLeastConn) Pick(dests []Dest, _ *Key) int {
 		if !d.usable() {
 			continue
 		}
-		doh := connOverhead(d)
+		doh := uint64(d.ActiveConns) + 1
+		if !delay {
+			doh = connOverhead(d)
+		}
 		if least < 0 || heavier(loh, lw, doh, d.Weight) {
 			least, loh, lw = i, doh, d.Weight
 		}
@@ -73,20 +86,7 @@ func NewSED(_ []Dest, _ Flags) Scheduler { return shortestDelay{} }
 
 // Pick implements [Scheduler].
 func (shortestDelay) Pick(dests []Dest, _ *Key) int {
-	least := -1
-	var loh uint64
-	var lw int32
-	for i := range dests {
-		d := &dests[i]
-		if !d.usable() {
-			continue
-		}
-		doh := uint64(d.ActiveConns) + 1
-		if least < 0 || heavier(loh, lw, doh, d.Weight) {
-			least, loh, lw = i, doh, d.Weight
-		}
-	}
-	return least
+	return leastWeighted(dests, true)
 }
 
 // neverQueue is ip_vs_nq.c: the first idle destination (no active
@@ -98,21 +98,10 @@ func NewNQ(_ []Dest, _ Flags) Scheduler { return neverQueue{} }
 
 // Pick implements [Scheduler].
 func (neverQueue) Pick(dests []Dest, _ *Key) int {
-	least := -1
-	var loh uint64
-	var lw int32
 	for i := range dests {
-		d := &dests[i]
-		if !d.usable() {
-			continue
-		}
-		if d.ActiveConns == 0 {
+		if d := &dests[i]; d.usable() && d.ActiveConns == 0 {
 			return i
 		}
-		doh := uint64(d.ActiveConns) + 1
-		if least < 0 || heavier(loh, lw, doh, d.Weight) {
-			least, loh, lw = i, doh, d.Weight
-		}
 	}
-	return least
+	return leastWeighted(dests, true)
 }
